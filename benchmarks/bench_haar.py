@@ -1,0 +1,106 @@
+"""Throughput and memory of the torch Haar MRD against batched PyWavelets.
+
+Run: ``python benchmarks/bench_haar.py [--repeats N] [--device cpu|cuda]``.
+Prints one table per data shape: milliseconds per call (median of the
+repeats), images per second, speed-up over ``pywt.wavedec2`` on the same batch,
+and how many times a plain copy of the batch (the floor for anything that
+writes a new array of that size) the call takes. Peak memory beyond the input
+is measured in a fresh subprocess per function, as growth of the peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pywt
+import torch
+
+from skwavpool.haar import haar_mrd, haar_mrd_packed
+
+SHAPES = {"10000x28x28": (10000, 1, 28, 28), "10000x3x32x32": (10000, 3, 32, 32)}
+
+
+def _make(shape, device="cpu"):
+    return torch.from_numpy(np.random.default_rng(0).random(shape, dtype=np.float32)).to(device)
+
+
+def _sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def candidates(x, device):
+    array = x.cpu().numpy()
+    out = {
+        "copy (floor)": lambda: x.clone(),
+        "skwavpool haar_mrd_packed": lambda: haar_mrd_packed(x),
+        "skwavpool haar_mrd": lambda: haar_mrd(x),
+    }
+    if device == "cpu":
+        out["pywt.wavedec2 (batched)"] = lambda: pywt.wavedec2(array, "haar", axes=(-2, -1))
+    return out
+
+
+def timeit(fn, device, repeats):
+    fn()
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_extra_bytes(shape_name, name):
+    """Peak RSS growth of one call, beyond the input, in a fresh process."""
+    code = (
+        "import resource, sys; sys.argv = ['x']; import benchmarks.bench_haar as b;"
+        f"x = b._make(b.SHAPES[{shape_name!r}]); fns = b.candidates(x, 'cpu');"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+        f"fns[{name!r}]();"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(result.stdout.strip())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    print(f"torch {torch.__version__}, pywt {pywt.__version__}, {platform.processor() or platform.machine()}, "
+          f"{torch.get_num_threads()} torch threads, device {args.device}")
+    report = {}
+    for shape_name, shape in SHAPES.items():
+        x = _make(shape, args.device)
+        fns = candidates(x, args.device)
+        seconds = {name: timeit(fn, args.device, args.repeats) for name, fn in fns.items()}
+        peak = {name: peak_extra_bytes(shape_name, name) for name in fns} if args.device == "cpu" else {}
+        print(f"\n{shape_name} float32 ({x.numel() * 4 / 2**20:.0f} MiB)")
+        print(f"| {'function':28} | {'ms':>7} | {'images/s':>10} | {'vs pywt':>7} | {'x copy':>6} | {'peak extra / input':>18} |")
+        print(f"|{'-' * 30}|{'-' * 9}|{'-' * 12}|{'-' * 9}|{'-' * 8}|{'-' * 20}|")
+        for name, s in seconds.items():
+            vs_pywt = seconds.get("pywt.wavedec2 (batched)", float("nan")) / s
+            extra = f"{peak[name] / (x.numel() * 4):.2f}" if name in peak else "n/a"
+            print(f"| {name:28} | {s * 1e3:7.2f} | {shape[0] / s:10.0f} | {vs_pywt:7.1f} | "
+                  f"{s / seconds['copy (floor)']:6.1f} | {extra:>18} |")
+        report[shape_name] = {"seconds": seconds, "peak_extra_bytes": peak}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Image input for the estimators: validation, shape resolution and devices.
+
+Shared by :class:`~skwavpool.HaarMRDTransformer` and
+:class:`~skwavpool.WavPoolClassifier`, so both read images the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils.validation import validate_data
+
+
+def _divisor_shape(n_features):
+    """``(h, w)`` with ``h * w == n_features`` and ``h`` the largest divisor of
+    ``n_features`` not above its square root: ``(s, s)`` for a perfect square."""
+    h = max(math.isqrt(n_features), 1)
+    while n_features % h:
+        h -= 1
+    return h, n_features // h
+
+
+def _check_image_shape(image_shape):
+    if not isinstance(image_shape, (tuple, list)) or len(image_shape) not in (2, 3):
+        raise ValueError(
+            f"image_shape must be None, (H, W) or (C, H, W), got {image_shape!r}."
+        )
+    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in image_shape):
+        raise ValueError(f"image_shape must hold positive integers, got {image_shape!r}.")
+    shape = tuple(int(s) for s in image_shape)
+    return shape if len(shape) == 3 else (1, *shape)
+
+
+def validate_images(estimator, X, *, reset, image_shape=None):
+    """Validate ``X`` and return it as a float array ``(n, C, H, W)``.
+
+    ``X`` is 2-D ``(n, n_features)``, 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)``.
+    Values are checked by :func:`sklearn.utils.validation.validate_data` on
+    the flattened rows, so ``n_features_in_`` counts every pixel.
+
+    With ``reset=True`` the layout is resolved and stored on the estimator:
+    ``image_shape_`` as ``(C, H, W)`` and ``input_shape_``, the shape of one
+    sample as given, so that outputs can be shaped back. Without an
+    ``image_shape``, 3-D input is one channel, 4-D input is read as is, and
+    2-D rows of ``n`` features are single-channel ``(h, n // h)`` images with
+    ``h`` the largest divisor of ``n`` not above ``sqrt(n)``: 64 features are
+    8x8, 784 are 28x28, 10 are 2x5.
+    """
+    ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X) if isinstance(X, (list, tuple)) else 2
+    sample_shape = None
+    if ndim > 2:
+        if ndim > 4:
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features), 3-D (n_samples, H, W) or "
+                f"4-D (n_samples, C, H, W); got {ndim} dimensions."
+            )
+        X = np.asarray(X)
+        sample_shape = X.shape[1:]
+        X = X.reshape(X.shape[0], -1)
+    try:
+        X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(f"X must hold numbers: {exc}") from exc
+
+    if reset:
+        if image_shape is not None:
+            shape = _check_image_shape(image_shape)
+        elif sample_shape is not None:
+            shape = sample_shape if len(sample_shape) == 3 else (1, *sample_shape)
+        else:
+            shape = (1, *_divisor_shape(X.shape[1]))
+        if math.prod(shape) != X.shape[1]:
+            raise ValueError(
+                f"image_shape={image_shape!r} holds {math.prod(shape)} values per "
+                f"image, but X has {X.shape[1]} features per sample."
+            )
+        estimator.image_shape_ = shape
+        estimator.input_shape_ = tuple(sample_shape) if sample_shape else (X.shape[1],)
+    elif sample_shape is not None and sample_shape != estimator.input_shape_:
+        raise ValueError(
+            f"X has samples of shape {sample_shape}, but {type(estimator).__name__} "
+            f"was fitted on samples of shape {estimator.input_shape_}."
+        )
+    return X.reshape(X.shape[0], *estimator.image_shape_)
+
+
+def resolve_device(device):
+    """``torch.device`` for a ``device`` parameter; ``"auto"`` picks CUDA when available."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be 'auto' or a torch device name, got {device!r}.") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but CUDA is not available.")
+    return resolved
+
+
+def as_tensor(array, device):
+    """Tensor view of a numpy array (no copy on the CPU), moved to ``device``.
+
+    Read-only arrays (memory maps, joblib's shared inputs) are viewed too: torch
+    warns because it cannot protect them, but they are only ever read here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array).to(device)

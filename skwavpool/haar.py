@@ -1,0 +1,455 @@
+"""Multi-level 2-D Haar decomposition (MRD) and its inverse, in pure torch.
+
+The results equal ``pywt.wavedec2(x, "haar", mode=mode, level=levels,
+axes=(-2, -1))`` to float rounding, on any device, for any leading batch or
+channel dimensions, and autograd flows through both directions.
+
+One Haar step maps each 2x2 block ``[[p, q], [r, s]]`` of an image with even
+sides to one coefficient in each of four half-size bands::
+
+    approximation  A = (p + q + r + s) / 2
+    horizontal     H = (p + q - r - s) / 2    (difference between rows)
+    vertical       V = (p - q + r - s) / 2    (difference between columns)
+    diagonal       D = (p - q - r + s) / 2
+
+The 4x4 matrix behind this is symmetric and orthogonal, so the very same
+"butterfly" maps ``(A, H, V, D)`` back to ``(p, q, r, s)``. An odd side is first
+extended by one row or column as the signal-extension ``mode`` says (for Haar
+only the one extra sample matters), and the inverse crops it away again. The
+next level decomposes ``A``.
+
+Speed and memory: all coefficients of one call live in a single buffer that is
+allocated once and written in place (``out=``), and the images are processed in
+chunks, so the temporaries stay small whatever the batch size.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral
+from typing import NamedTuple
+
+import torch
+from torch.autograd.function import once_differentiable
+
+__all__ = [
+    "MODES",
+    "HaarMRD",
+    "haar_imrd",
+    "haar_imrd_packed",
+    "haar_mrd",
+    "haar_mrd_packed",
+    "max_level",
+    "mrd_shapes",
+    "n_coefficients",
+]
+
+# Signal-extension modes, as in PyWavelets. For Haar only the one sample
+# appended to a side of odd length n matters; it is a linear combination of
+# samples of that side: (index, weight) pairs, a negative index counting from
+# the end. The same table gives the extension and, for the gradient, its adjoint.
+_EXTENSION = {
+    "symmetric": ((-1, 1.0),),
+    "periodization": ((-1, 1.0),),
+    "constant": ((-1, 1.0),),
+    "zero": (),
+    "periodic": ((0, 1.0),),
+    "reflect": ((-2, 1.0),),
+    "antisymmetric": ((-1, -1.0),),
+    "smooth": ((-1, 2.0), (-2, -1.0)),
+    "antireflect": ((-1, 2.0), (-2, -1.0)),
+}
+#: The signal-extension modes :func:`haar_mrd` accepts.
+MODES = tuple(_EXTENSION)
+
+# Images per chunk are chosen so one chunk of input stays about this size:
+# small enough to bound the temporaries (peak memory is the output plus about
+# half a chunk), large enough that per-op overhead does not show (measured on
+# 10000x28x28: 2 MiB chunks 22 ms, 8 MiB 18 ms, 16 MiB 17 ms). A GPU takes the
+# whole batch at once.
+_CHUNK_BYTES = 1 << 23
+
+
+class HaarMRD(NamedTuple):
+    """The result of :func:`haar_mrd`.
+
+    Attributes
+    ----------
+    approx : torch.Tensor
+        Approximation at the coarsest level, shape ``(..., h_n, w_n)``.
+    details : tuple of (H, V, D) tensors
+        Horizontal, vertical and diagonal detail bands per level, coarsest
+        level first, as in ``pywt.wavedec2``: ``details[-1]`` is level 1, the
+        finest, of shape ``(..., ceil(H / 2), ceil(W / 2))``.
+    shape : tuple of int
+        ``(H, W)`` of the decomposed images, so that the inverse can crop.
+    """
+
+    approx: torch.Tensor
+    details: tuple[tuple[torch.Tensor, torch.Tensor, torch.Tensor], ...]
+    shape: tuple[int, int]
+
+
+def max_level(shape):
+    """Deepest useful Haar level for images of ``shape=(H, W)``.
+
+    The same as ``pywt.dwtn_max_level(shape, "haar")``: ``floor(log2(min(H, W)))``.
+
+    Examples
+    --------
+    >>> from skwavpool.haar import max_level
+    >>> max_level((28, 28)), max_level((32, 32)), max_level((7, 100))
+    (4, 5, 2)
+    """
+    return max(int(min(shape)).bit_length() - 1, 0)
+
+
+def mrd_shapes(shape, levels):
+    """Band shapes ``(h_l, w_l)`` for levels ``0..levels`` (0 is the image itself).
+
+    Each level halves each side, rounding up.
+
+    Examples
+    --------
+    >>> from skwavpool.haar import mrd_shapes
+    >>> mrd_shapes((28, 27), 3)
+    [(28, 27), (14, 14), (7, 7), (4, 4)]
+    """
+    shapes = [tuple(int(s) for s in shape)]
+    for _ in range(levels):
+        h, w = shapes[-1]
+        shapes.append(((h + 1) // 2, (w + 1) // 2))
+    return shapes
+
+
+def _check_levels(levels, shape):
+    deepest = max_level(shape)
+    if levels is None:
+        return deepest
+    if isinstance(levels, bool) or not isinstance(levels, Integral):
+        raise TypeError(f"levels must be an int or None, got {type(levels).__name__}.")
+    if not 0 <= levels <= deepest:
+        raise ValueError(
+            f"levels={levels} is out of range for images of shape {tuple(shape)}: "
+            f"it must be between 0 and {deepest} (floor(log2(min(H, W))))."
+        )
+    return int(levels)
+
+
+def _check_mode(mode):
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+
+
+def _chunk(images, per_image, itemsize, device):
+    """How many images one chunk holds."""
+    if device.type != "cpu":
+        return max(images, 1)
+    return max(1, _CHUNK_BYTES // max(per_image * itemsize, 1))
+
+
+def _butterfly(p, q, r, s, out):
+    """Write ``((p+q) +- (r+s)) / 2, ((p-q) +- (r-s)) / 2`` into the four ``out``."""
+    a, h, v, d = out
+    t1, t2 = p + q, r + s
+    torch.lerp(t1, t2, 0.5, out=a)  # (t1 + t2) / 2 in one pass
+    torch.sub(t1, a, out=h)  # (t1 - t2) / 2
+    torch.sub(p, q, out=t1)
+    torch.sub(r, s, out=t2)
+    torch.lerp(t1, t2, 0.5, out=v)
+    torch.sub(t1, v, out=d)
+
+
+def _extend(x, mode):
+    """Append one sample, as ``mode`` says, to each odd side of ``x`` (..., h, w)."""
+    h, w = x.shape[-2:]
+    if h % 2 == 0 and w % 2 == 0:
+        return x
+    y = x.new_empty(*x.shape[:-2], h + h % 2, w + w % 2)
+    y[..., :h, :w] = x
+    # Rows first, then columns over all rows: the corner of a doubly odd image
+    # is the extension of the extension, as with pywt's axis-by-axis transform.
+    for dim, n, side in ((-2, h, y[..., :w]), (-1, w, y)):
+        if n % 2:
+            extra = side.narrow(dim, n, 1)
+            extra.zero_()
+            for index, weight in _EXTENSION[mode]:
+                extra.add_(side.narrow(dim, index % n, 1), alpha=weight)
+    return y
+
+
+def _fold(y, h, w, mode):
+    """Crop ``y`` to ``(h, w)``; with a ``mode``, first add the appended samples
+    back onto the samples they were made of (the adjoint of :func:`_extend`)."""
+    if mode is not None:
+        for dim, n, side in ((-1, w, y), (-2, h, y[..., :w])):  # reverse order
+            if n % 2:
+                extra = side.narrow(dim, n, 1)
+                for index, weight in _EXTENSION[mode]:
+                    side.narrow(dim, index % n, 1).add_(extra, alpha=weight)
+    return y[..., :h, :w]
+
+
+def n_coefficients(shape, levels):
+    """Number of coefficients of one ``(H, W)`` image decomposed to ``levels``.
+
+    Examples
+    --------
+    >>> from skwavpool.haar import n_coefficients
+    >>> n_coefficients((28, 28), 4)  # 2*2 + 3 * (2*2 + 4*4 + 7*7 + 14*14)
+    799
+    """
+    shapes = mrd_shapes(shape, levels)
+    return shapes[-1][0] * shapes[-1][1] + 3 * sum(h * w for h, w in shapes[1:])
+
+
+def _bands(coeffs, rest, shapes):
+    """Views of packed ``coeffs`` (B, K) as ``(B, *rest, h, w)`` bands, pywt order."""
+    sizes = [shapes[-1]] + [s for s in reversed(shapes[1:]) for _ in range(3)]
+    per_sample = math.prod(rest)
+    bands, start = [], 0
+    for h, w in sizes:
+        stop = start + per_sample * h * w
+        bands.append(coeffs[:, start:stop].view(coeffs.shape[0], *rest, h, w))
+        start = stop
+    return bands
+
+
+def _quads(y):
+    """The four interleaved ``[[p, q], [r, s]]`` sub-grids of ``y`` (..., 2h, 2w)."""
+    return y[..., 0::2, 0::2], y[..., 0::2, 1::2], y[..., 1::2, 0::2], y[..., 1::2, 1::2]
+
+
+def _decompose(x, levels, mode):
+    """Packed MRD of ``x`` (B, *rest, H, W): a new ``(B, K)`` tensor."""
+    rest, shape = x.shape[1:-2], x.shape[-2:]
+    shapes = mrd_shapes(shape, levels)
+    coeffs = x.new_empty(x.shape[0], math.prod(rest) * n_coefficients(shape, levels))
+    approx, *details = _bands(coeffs, rest, shapes)
+    if levels == 0:
+        approx.copy_(x)
+    step = _chunk(x.shape[0], math.prod(x.shape[1:]), x.element_size(), x.device)
+    for i in range(0, x.shape[0], step):
+        a = x[i : i + step]
+        for level in range(1, levels + 1):
+            k = 3 * (levels - level)  # details are stored coarsest level first
+            h, v, d = (band[i : i + step] for band in details[k : k + 3])
+            # The last approximation goes straight into the buffer; the
+            # intermediate ones are chunk-sized scratch.
+            target = approx[i : i + step] if level == levels else torch.empty_like(h)
+            _butterfly(*_quads(_extend(a, mode)), out=(target, h, v, d))
+            a = target
+    return coeffs
+
+
+def _reconstruct(coeffs, rest, shape, levels, fold_mode):
+    """Images ``(B, *rest, H, W)`` from packed ``coeffs``; with a ``fold_mode``,
+    the adjoint of :func:`_decompose` in that mode instead of its inverse."""
+    shapes = mrd_shapes(shape, levels)
+    approx, *details = _bands(coeffs, rest, shapes)
+    out = coeffs.new_empty(coeffs.shape[0], *rest, *shape)
+    step = _chunk(out.shape[0], math.prod(out.shape[1:]), out.element_size(), out.device)
+    for i in range(0, out.shape[0], step):
+        a = approx[i : i + step]
+        for level in range(levels, 0, -1):
+            k = 3 * (levels - level)
+            h, v, d = (band[i : i + step] for band in details[k : k + 3])
+            y = a.new_empty(*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1])
+            _butterfly(a, h, v, d, out=_quads(y))
+            a = _fold(y, *shapes[level - 1], fold_mode)
+        out[i : i + step] = a
+    return out
+
+
+class _Decompose(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, levels, mode):
+        ctx.meta = (x.shape[1:-2], x.shape[-2:], levels, mode)
+        return _decompose(x, levels, mode)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        rest, shape, levels, mode = ctx.meta
+        return _reconstruct(grad.contiguous(), rest, shape, levels, mode), None, None
+
+
+class _Reconstruct(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, coeffs, rest, shape, levels):
+        ctx.meta = levels
+        return _reconstruct(coeffs, rest, shape, levels, None)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        # The inverse is "Haar step, then crop"; the Haar step is orthogonal
+        # and the adjoint of a crop pads with zeros: a zero-mode decomposition.
+        return _decompose(grad.contiguous(), ctx.meta, "zero"), None, None, None
+
+
+def _check_images(x, name, min_ndim):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}.")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must have a real floating point dtype, got {x.dtype}; "
+            f"convert it first, e.g. with {name}.float()."
+        )
+    if x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}.")
+
+
+def haar_mrd_packed(x, levels=None, mode="symmetric"):
+    """Haar MRD of a batch, all coefficients of a sample packed in one row.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n_samples, *channels, H, W)
+        Real floating point images, on any device.
+    levels : int or None, default=None
+        Decomposition depth; ``None`` is the deepest, :func:`max_level`.
+    mode : str, default="symmetric"
+        Signal extension for odd sides, one of :data:`MODES`.
+
+    Returns
+    -------
+    coeffs : torch.Tensor of shape (n_samples, n_coefficients)
+        Per sample, each band of shape ``(*channels, h, w)`` flattened, bands in
+        ``pywt.wavedec2`` order ``cA_n, cH_n, cV_n, cD_n, ..., cH_1, cV_1, cD_1``.
+        This is the output layout of :class:`skwavpool.HaarMRDTransformer`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool.haar import haar_mrd_packed
+    >>> haar_mrd_packed(torch.ones(5, 3, 8, 8)).shape  # 3 channels * 64
+    torch.Size([5, 192])
+    """
+    _check_images(x, "x", 3)
+    _check_mode(mode)
+    return _Decompose.apply(x, _check_levels(levels, x.shape[-2:]), mode)
+
+
+def haar_imrd_packed(coeffs, image_shape, levels=None):
+    """Inverse of :func:`haar_mrd_packed`.
+
+    Parameters
+    ----------
+    coeffs : torch.Tensor of shape (n_samples, n_coefficients)
+        Packed coefficients, as :func:`haar_mrd_packed` returns them.
+    image_shape : tuple of int
+        ``(*channels, H, W)`` of one sample.
+    levels : int or None, default=None
+        The depth the coefficients were computed with.
+
+    Returns
+    -------
+    images : torch.Tensor of shape (n_samples, *image_shape)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool.haar import haar_imrd_packed, haar_mrd_packed
+    >>> x = torch.rand(4, 2, 7, 9)
+    >>> torch.allclose(haar_imrd_packed(haar_mrd_packed(x), (2, 7, 9)), x)
+    True
+    """
+    _check_images(coeffs, "coeffs", 2)
+    *rest, height, width = image_shape
+    levels = _check_levels(levels, (height, width))
+    expected = math.prod(rest) * n_coefficients((height, width), levels)
+    if coeffs.ndim != 2 or coeffs.shape[1] != expected:
+        raise ValueError(
+            f"coeffs must have shape (n_samples, {expected}) for image_shape="
+            f"{tuple(image_shape)} and levels={levels}, got {tuple(coeffs.shape)}."
+        )
+    return _Reconstruct.apply(coeffs.contiguous(), tuple(rest), (height, width), levels)
+
+
+def haar_mrd(x, levels=None, mode="symmetric"):
+    """Multi-level 2-D Haar decomposition of the last two dimensions of ``x``.
+
+    Equal, to float rounding, to ``pywt.wavedec2(x, "haar", mode=mode,
+    level=levels, axes=(-2, -1))``, but in torch: on ``x``'s device, in its
+    dtype, differentiable, and for a whole batch at once.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (..., H, W)
+        Real floating point images; any leading dimensions (batch, channels).
+    levels : int or None, default=None
+        Number of levels, between 0 and ``max_level((H, W))``; ``None`` means
+        the deepest, as pywt's default.
+    mode : str, default="symmetric"
+        How a side of odd length is extended, one of :data:`MODES` (pywt's
+        names; ``"symmetric"`` repeats the last row/column).
+
+    Returns
+    -------
+    HaarMRD
+        ``(approx, details, shape)``; ``details`` holds one ``(H, V, D)``
+        triple per level, coarsest first. All bands are views into one buffer.
+
+    See Also
+    --------
+    haar_imrd : The inverse.
+    haar_mrd_packed : The same coefficients packed in one row per sample.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool.haar import haar_mrd
+    >>> mrd = haar_mrd(torch.rand(16, 28, 28))
+    >>> mrd.approx.shape, [tuple(h.shape) for h, v, d in mrd.details]
+    (torch.Size([16, 2, 2]), [(16, 2, 2), (16, 4, 4), (16, 7, 7), (16, 14, 14)])
+    """
+    _check_images(x, "x", 2)
+    _check_mode(mode)
+    lead, shape = x.shape[:-2], x.shape[-2:]
+    levels = _check_levels(levels, shape)
+    coeffs = _Decompose.apply(x.reshape(-1, 1, *shape), levels, mode)
+    bands = [b.view(*lead, *b.shape[-2:]) for b in _bands(coeffs, (1,), mrd_shapes(shape, levels))]
+    details = tuple(tuple(bands[k : k + 3]) for k in range(1, len(bands), 3))
+    return HaarMRD(bands[0], details, (int(shape[0]), int(shape[1])))
+
+
+def haar_imrd(mrd):
+    """Inverse of :func:`haar_mrd`: the images, at their original ``mrd.shape``.
+
+    Unlike ``pywt.waverec2``, odd sides come back at their odd length.
+
+    Parameters
+    ----------
+    mrd : HaarMRD
+        ``(approx, details, shape)`` as :func:`haar_mrd` returns it; the bands
+        may be modified or replaced by tensors of the same shapes.
+
+    Returns
+    -------
+    torch.Tensor of shape (..., H, W)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool.haar import haar_imrd, haar_mrd
+    >>> x = torch.rand(3, 13, 10, dtype=torch.float64)
+    >>> torch.allclose(haar_imrd(haar_mrd(x)), x)
+    True
+    """
+    approx, details, shape = mrd
+    _check_images(approx, "mrd.approx", 2)
+    lead = approx.shape[:-2]
+    levels = len(details)
+    shapes = mrd_shapes(shape, levels)
+    bands = [approx, *(band for triple in details for band in triple)]
+    expected = [shapes[-1]] + [s for s in reversed(shapes[1:]) for _ in range(3)]
+    for index, (band, size) in enumerate(zip(bands, expected)):
+        if tuple(band.shape) != (*lead, *size):
+            name = "mrd.approx" if index == 0 else f"mrd.details[{(index - 1) // 3}][{(index - 1) % 3}]"
+            raise ValueError(
+                f"{name} has shape {tuple(band.shape)}, expected {(*lead, *size)} "
+                f"for images of shape {tuple(shape)} and {levels} levels."
+            )
+    packed = torch.cat([band.reshape(-1, band.shape[-2] * band.shape[-1]) for band in bands], dim=1)
+    return haar_imrd_packed(packed, (1, *shape), levels).view(*lead, *shape)

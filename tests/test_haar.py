@@ -1,0 +1,164 @@
+"""The torch Haar engine against PyWavelets, its inverse and its gradients."""
+
+import numpy as np
+import pytest
+import pywt
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skwavpool.haar import (
+    MODES,
+    haar_imrd,
+    haar_imrd_packed,
+    haar_mrd,
+    haar_mrd_packed,
+    max_level,
+    mrd_shapes,
+    n_coefficients,
+)
+from tests.conftest import DEVICES
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-12}
+
+shapes = st.tuples(
+    st.integers(1, 3),  # batch
+    st.integers(1, 6),  # channels
+    st.integers(1, 37),  # H
+    st.integers(1, 37),  # W
+)
+
+
+def pywt_reference(x, levels, mode):
+    return pywt.wavedec2(x.cpu().numpy(), "haar", mode=mode, level=levels, axes=(-2, -1))
+
+
+def assert_matches_pywt(mrd, reference, tol):
+    got = [mrd.approx] + [band for triple in mrd.details for band in triple]
+    want = [reference[0]] + [band for triple in reference[1:] for band in triple]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g.cpu().numpy(), w, rtol=tol, atol=tol * max(1, np.abs(w).max()))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=shapes,
+    mode=st.sampled_from(MODES),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+    data=st.data(),
+)
+def test_matches_pywt_every_level_mode_dtype(device, shape, mode, dtype, data):
+    levels = data.draw(st.integers(0, max_level(shape[-2:])), label="levels")
+    x = torch.randn(*shape, dtype=dtype, generator=torch.Generator().manual_seed(sum(shape))).to(device)
+    mrd = haar_mrd(x, levels=levels, mode=mode)
+    assert mrd.approx.dtype == dtype and mrd.approx.device.type == device
+    assert len(mrd.details) == levels
+    assert mrd.shape == shape[-2:]
+    assert_matches_pywt(mrd, pywt_reference(x, levels, mode), TOL[dtype])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, mode=st.sampled_from(MODES), dtype=st.sampled_from([torch.float32, torch.float64]))
+def test_round_trip_is_exact_at_the_original_shape(device, shape, mode, dtype):
+    x = torch.randn(*shape, dtype=dtype, generator=torch.Generator().manual_seed(1)).to(device)
+    back = haar_imrd(haar_mrd(x, mode=mode))
+    assert back.shape == x.shape and back.dtype == dtype
+    torch.testing.assert_close(back, x, rtol=1e-6 if dtype == torch.float32 else 1e-12, atol=1e-6)
+
+
+def test_default_levels_is_pywt_max_level():
+    for shape in [(28, 28), (32, 32), (8, 8), (7, 9), (1, 9), (100, 3), (2, 2)]:
+        assert max_level(shape) == pywt.dwtn_max_level(shape, "haar")
+        assert len(haar_mrd(torch.zeros(shape)).details) == max_level(shape)
+
+
+def test_single_image_without_batch_dims():
+    x = torch.arange(49.0).reshape(7, 7)
+    mrd = haar_mrd(x, levels=2)
+    assert_matches_pywt(mrd, pywt_reference(x, 2, "symmetric"), 1e-5)
+    torch.testing.assert_close(haar_imrd(mrd), x)
+
+
+def test_packed_layout_is_pywt_order_band_by_band(rng):
+    x = torch.from_numpy(rng.standard_normal((5, 3, 9, 12)))
+    packed = haar_mrd_packed(x, levels=2)
+    reference = pywt.wavedec2(x.numpy(), "haar", level=2, axes=(-2, -1))
+    arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
+    expected = np.hstack([a.reshape(5, -1) for a in arrays])
+    assert packed.shape == (5, 3 * n_coefficients((9, 12), 2))
+    np.testing.assert_allclose(packed.numpy(), expected, atol=1e-12)
+    torch.testing.assert_close(haar_imrd_packed(packed, (3, 9, 12), 2), x)
+
+
+def test_mrd_shapes_round_up():
+    assert mrd_shapes((28, 27), 3) == [(28, 27), (14, 14), (7, 7), (4, 4)]
+    assert n_coefficients((28, 28), 4) == 799
+
+
+def test_large_batch_spans_several_chunks(rng):
+    # 3000 28x28 images are more than one chunk on the CPU: chunk borders must not show.
+    x = torch.from_numpy(rng.random((3000, 1, 28, 28), dtype=np.float32))
+    packed = haar_mrd_packed(x)
+    reference = pywt.wavedec2(x.numpy(), "haar", axes=(-2, -1))
+    arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
+    np.testing.assert_allclose(packed.numpy(), np.hstack([a.reshape(3000, -1) for a in arrays]), atol=1e-5)
+    torch.testing.assert_close(haar_imrd_packed(packed, (1, 28, 28)), x, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(2, 8, 8), (2, 7, 9), (1, 5, 6)])
+def test_gradcheck_forward_and_inverse(mode, shape):
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: haar_mrd_packed(t, mode=mode), (x,))
+    coeffs = haar_mrd_packed(x.detach(), mode=mode).requires_grad_()
+    assert torch.autograd.gradcheck(lambda c: haar_imrd_packed(c, shape[1:]), (coeffs,))
+
+
+def test_gradient_flows_through_the_named_tuple_api():
+    x = torch.randn(2, 9, 10, dtype=torch.float64, requires_grad=True)
+
+    def f(t):
+        mrd = haar_mrd(t, levels=2)
+        return mrd.approx.sum() + mrd.details[-1][2].square().sum()
+
+    assert torch.autograd.gradcheck(f, (x,))
+    assert torch.autograd.gradcheck(lambda t: haar_imrd(haar_mrd(t)), (x,))
+
+
+def test_imrd_accepts_modified_bands():
+    x = torch.randn(3, 16, 16, dtype=torch.float64)
+    approx, details, shape = haar_mrd(x)
+    zeroed = tuple((torch.zeros_like(h), v, d) for h, v, d in details)
+    reference = pywt.wavedec2(x.numpy(), "haar", axes=(-2, -1))
+    reference = [reference[0]] + [(np.zeros_like(h), v, d) for h, v, d in reference[1:]]
+    torch.testing.assert_close(
+        haar_imrd((approx, zeroed, shape)), torch.from_numpy(pywt.waverec2(reference, "haar", axes=(-2, -1)))
+    )
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: haar_mrd(np.zeros((4, 4))), TypeError, "x must be a torch.Tensor"),
+        (lambda: haar_mrd(torch.zeros(4, 4, dtype=torch.int64)), TypeError, "floating point"),
+        (lambda: haar_mrd(torch.zeros(4, 4, dtype=torch.complex64)), TypeError, "floating point"),
+        (lambda: haar_mrd(torch.zeros(4)), ValueError, "at least 2 dimensions"),
+        (lambda: haar_mrd(torch.zeros(4, 4), levels=3), ValueError, "levels=3 is out of range"),
+        (lambda: haar_mrd(torch.zeros(4, 4), levels=1.5), TypeError, "levels must be an int"),
+        (lambda: haar_mrd(torch.zeros(4, 4), mode="nope"), ValueError, "mode must be one of"),
+        (lambda: haar_mrd_packed(torch.zeros(4, 4)), ValueError, "at least 3 dimensions"),
+        (lambda: haar_imrd_packed(torch.zeros(2, 5), (4, 4)), ValueError, r"coeffs must have shape \(n_samples, 16\)"),
+        (
+            lambda: haar_imrd((torch.zeros(2, 2), ((torch.zeros(2, 2),) * 3,), (5, 5))),
+            ValueError,
+            r"mrd.approx has shape \(2, 2\), expected \(3, 3\)",
+        ),
+    ],
+)
+def test_bad_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

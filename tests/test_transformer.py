@@ -1,0 +1,158 @@
+"""HaarMRDTransformer: scikit-learn's rules, pywt agreement, pipelines, bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import pywt
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skwavpool import HaarMRDTransformer
+from skwavpool.haar import MODES, max_level
+from tests.conftest import DEVICES
+
+
+@parametrize_with_checks([HaarMRDTransformer()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def pywt_features(images, levels, mode):
+    """The documented pywt expression for 4-D ``images``."""
+    coeffs = pywt.wavedec2(images, "haar", mode=mode, level=levels, axes=(-2, -1))
+    arrays = [coeffs[0]] + [band for triple in coeffs[1:] for band in triple]
+    return np.hstack([a.reshape(len(images), -1) for a in arrays])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 4),
+    c=st.integers(1, 6),
+    h=st.integers(1, 20),
+    w=st.integers(1, 20),
+    mode=st.sampled_from(MODES),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    layout=st.sampled_from(["flat", "3d", "4d"]),
+    data=st.data(),
+)
+def test_transform_matches_pywt_and_inverts(device, n, c, h, w, mode, dtype, layout, data):
+    if layout == "3d":
+        c = 1
+    levels = data.draw(st.integers(0, max_level((h, w))), label="levels")
+    images = np.random.default_rng(n * h * w).standard_normal((n, c, h, w)).astype(dtype)
+    X = {"flat": images.reshape(n, -1), "3d": images[:, 0], "4d": images}[layout]
+    mrd = HaarMRDTransformer(
+        levels=levels, mode=mode, device=device, image_shape=(c, h, w) if layout == "flat" else None
+    )
+    Xt = mrd.fit_transform(X)
+    assert Xt.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(Xt, pywt_features(images, levels, mode), rtol=tol, atol=tol * 10)
+    assert len(mrd.get_feature_names_out()) == Xt.shape[1]
+    back = mrd.inverse_transform(Xt)
+    assert back.shape == X.shape and back.dtype == dtype
+    np.testing.assert_allclose(back, X, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_flat_rows_without_image_shape_use_the_divisor_rule():
+    rng = np.random.default_rng(0)
+    for n_features, shape in [(64, (1, 8, 8)), (784, (1, 28, 28)), (10, (1, 2, 5)), (7, (1, 1, 7))]:
+        mrd = HaarMRDTransformer().fit(rng.random((3, n_features)))
+        assert mrd.image_shape_ == shape
+        assert mrd.n_features_in_ == n_features
+
+
+def test_feature_names_say_band_level_and_position():
+    mrd = HaarMRDTransformer().fit(np.zeros((2, 8, 8)))
+    names = mrd.get_feature_names_out()
+    assert names[:5].tolist() == ["a3_0_0", "h3_0_0", "v3_0_0", "d3_0_0", "h2_0_0"]
+    assert names[-1] == "d1_3_3" and "h1_3_1" in names
+    colour = HaarMRDTransformer(levels=1).fit(np.zeros((2, 3, 4, 4))).get_feature_names_out()
+    assert colour[:5].tolist() == ["c0_a1_0_0", "c0_a1_0_1", "c0_a1_1_0", "c0_a1_1_1", "c1_a1_0_0"]
+    assert colour[-1] == "c2_d1_1_1"
+
+
+def test_bands_choose_columns_and_inverse_zero_fills():
+    X, _ = load_digits(return_X_y=True)
+    full = HaarMRDTransformer(image_shape=(8, 8)).fit(X)
+    details = HaarMRDTransformer(image_shape=(8, 8), bands="hvd").fit(X)
+    names = full.get_feature_names_out()
+    kept = np.array([not name.startswith("a") for name in names])
+    np.testing.assert_array_equal(details.transform(X), full.transform(X)[:, kept])
+    assert details.get_feature_names_out().tolist() == names[kept].tolist()
+    coeffs = full.transform(X)
+    coeffs[:, ~kept] = 0
+    np.testing.assert_allclose(details.inverse_transform(details.transform(X)), full.inverse_transform(coeffs))
+
+
+def test_pandas_output():
+    X, _ = load_digits(return_X_y=True)
+    mrd = HaarMRDTransformer(image_shape=(8, 8)).set_output(transform="pandas")
+    frame = mrd.fit_transform(pd.DataFrame(X, columns=[f"px{i}" for i in range(64)]))
+    assert isinstance(frame, pd.DataFrame)
+    assert frame.columns[0] == "a3_0_0" and frame.shape == (1797, 64)
+
+
+def test_batch_size_gives_the_same_result():
+    X, _ = load_digits(return_X_y=True)
+    whole = HaarMRDTransformer(image_shape=(8, 8)).fit(X)
+    batched = HaarMRDTransformer(image_shape=(8, 8), batch_size=100).fit(X)
+    np.testing.assert_array_equal(whole.transform(X), batched.transform(X))
+    np.testing.assert_array_equal(whole.inverse_transform(whole.transform(X)), batched.inverse_transform(whole.transform(X)))
+
+
+def test_pipeline_cross_validation_and_grid_search():
+    X, y = load_digits(return_X_y=True)
+    pipe = make_pipeline(
+        HaarMRDTransformer(image_shape=(8, 8)), StandardScaler(), LogisticRegression(max_iter=2000)
+    )
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.mean() > 0.9
+    search = GridSearchCV(pipe, {"haarmrdtransformer__levels": [1, 3]}, cv=3).fit(X, y)
+    assert search.best_params_["haarmrdtransformer__levels"] in (1, 3)
+    assert search.best_score_ > 0.9
+
+
+@pytest.mark.parametrize(
+    "params, X, error, match",
+    [
+        ({}, np.array([[np.nan] * 4]), ValueError, "Input X contains NaN"),
+        ({}, np.array([[np.inf] * 4]), ValueError, "Input X contains infinity"),
+        ({}, np.ones((2, 4), dtype=complex), ValueError, "Complex data not supported"),
+        ({}, np.array([["a"] * 4]), ValueError, "X must hold numbers"),
+        ({}, np.array([[object()] * 4]), (ValueError, TypeError), "float"),
+        ({}, sp.csr_matrix(np.ones((2, 4))), TypeError, "Sparse data"),
+        ({"image_shape": (3, 3)}, np.ones((2, 4)), ValueError, "image_shape=.* holds 9 values"),
+        ({"image_shape": (2, 0)}, np.ones((2, 4)), ValueError, "image_shape must hold positive integers"),
+        ({"image_shape": (4,)}, np.ones((2, 4)), ValueError, "image_shape must be None"),
+        ({"levels": 2}, np.ones((2, 3, 3)), ValueError, "levels=2 is out of range for images of shape"),
+        ({"levels": -1}, np.ones((2, 4)), ValueError, "'levels' parameter"),
+        ({"mode": "mirror"}, np.ones((2, 4)), ValueError, "'mode' parameter"),
+        ({"bands": "hx"}, np.ones((2, 4)), ValueError, "bands must be None or a string"),
+        ({"batch_size": 0}, np.ones((2, 4)), ValueError, "'batch_size' parameter"),
+        ({"device": "warp-drive"}, np.ones((2, 4)), ValueError, "device must be 'auto'"),
+        ({}, np.ones((2, 2, 2, 2, 2)), ValueError, "got 5 dimensions"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(params, X, error, match):
+    with pytest.raises(error, match=match):
+        HaarMRDTransformer(**params).fit(X)
+
+
+def test_wrong_shape_at_transform_time():
+    mrd = HaarMRDTransformer().fit(np.ones((2, 8, 8)))
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        mrd.transform(np.ones((2, 63)))
+    with pytest.raises(ValueError, match=r"samples of shape \(4, 16\).*fitted on samples of shape \(8, 8\)"):
+        mrd.transform(np.ones((2, 4, 16)))
+    with pytest.raises(ValueError, match="expects 64 coefficients"):
+        mrd.inverse_transform(np.ones((2, 65)))
+    np.testing.assert_allclose(mrd.transform(np.ones((2, 64))), mrd.transform(np.ones((2, 8, 8))))
