@@ -1,6 +1,13 @@
-"""skwavpool: the WavPool block and the multi-level Haar decomposition for scikit-learn."""
+"""skwavpool: the WavPool block and the multi-level Haar decomposition for scikit-learn.
 
+- :mod:`skwavpool.haar`: the Haar decomposition and its inverse in torch.
+- :class:`MicroWav`, :class:`WavPool`: the network as torch modules.
+- :class:`HaarMRDTransformer`, :class:`WavPoolClassifier`: scikit-learn estimators.
+"""
+
+from skwavpool.classifier import WavPoolClassifier
+from skwavpool.nn import MicroWav, WavPool
 from skwavpool.transformer import HaarMRDTransformer
 
-__all__ = ["HaarMRDTransformer"]
+__all__ = ["HaarMRDTransformer", "MicroWav", "WavPool", "WavPoolClassifier"]
 __version__ = "0.1.0"

@@ -35,8 +35,11 @@ def _check_image_shape(image_shape):
     return shape if len(shape) == 3 else (1, *shape)
 
 
-def validate_images(estimator, X, *, reset, image_shape=None):
+def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None):
     """Validate ``X`` and return it as a float array ``(n, C, H, W)``.
+
+    With ``y``, validate it too (as :func:`~sklearn.utils.validation.validate_data`
+    does) and return ``(images, y)``.
 
     ``X`` is 2-D ``(n, n_features)``, 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)``.
     Values are checked by :func:`sklearn.utils.validation.validate_data` on
@@ -62,11 +65,13 @@ def validate_images(estimator, X, *, reset, image_shape=None):
         sample_shape = X.shape[1:]
         X = X.reshape(X.shape[0], -1)
     try:
-        X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+        out = validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32])
     except ValueError as exc:
         if "could not convert" not in str(exc):
             raise
         raise ValueError(f"X must hold numbers: {exc}") from exc
+    with_y = not (isinstance(y, str) and y == "no_validation")
+    X, y = out if with_y else (out, y)
 
     if reset:
         if image_shape is not None:
@@ -87,7 +92,8 @@ def validate_images(estimator, X, *, reset, image_shape=None):
             f"X has samples of shape {sample_shape}, but {type(estimator).__name__} "
             f"was fitted on samples of shape {estimator.input_shape_}."
         )
-    return X.reshape(X.shape[0], *estimator.image_shape_)
+    images = X.reshape(X.shape[0], *estimator.image_shape_)
+    return (images, y) if with_y else images
 
 
 def resolve_device(device):

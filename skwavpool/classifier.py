@@ -1,0 +1,356 @@
+"""WavPoolClassifier: the WavPool network as a scikit-learn classifier, trained by skorch."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.dataset import ValidSplit
+
+from skwavpool._images import resolve_device, validate_images
+from skwavpool.haar import MODES
+from skwavpool.nn import ACTIVATIONS, WavPool
+
+__all__ = ["WavPoolClassifier"]
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class WavPoolClassifier(ClassifierMixin, BaseEstimator):
+    """Image classifier built on the WavPool block, trained with skorch.
+
+    The estimator owns its parameters; :meth:`fit` builds a
+    :class:`skorch.NeuralNetClassifier` around :class:`skwavpool.WavPool`
+    (cross-entropy on logits, batches shuffled every epoch) and keeps it as
+    ``net_``, so ``net_.history`` holds the training curves.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None, default=None
+        ``(H, W)`` or ``(C, H, W)`` to read flat rows as images. Without it,
+        3-D input ``(n, H, W)`` is one channel, 4-D input ``(n, C, H, W)`` is
+        read as is, and rows of ``n_features`` values are single-channel
+        ``(h, n_features // h)`` images, ``h`` the largest divisor of
+        ``n_features`` not above its square root (64 -> 8x8, 784 -> 28x28).
+    hidden_size : int or list of int, default=128
+        Units of each band layer; a list gives one size per level, finest first.
+    hidden_layer_scaling : bool, default=False
+        The paper's shrinking of ``hidden_size`` for coarser levels.
+    levels : list of int or None, default=None
+        Detail levels to use, 1 the finest; ``None`` uses all.
+    normalize_levels : bool, default=True
+        Scale level ``l`` by ``2**-l`` so every band is in pixel units (the
+        paper feeds the orthonormal coefficients).
+    approximation : bool, default=True
+        Also learn from the coarsest approximation band.
+    pooling : {"avg", "max"}, default="avg"
+        Pooling of the ``(hidden, band, level)`` stack.
+    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
+        Pooling kernel and stride over ``(hidden, band, level)``.
+    ceil_mode : bool, default=True
+        Keep partial pooling windows, so nothing is dropped.
+    activation : str or None, default="gelu"
+        Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"tanh"``,
+        ``"elu"``, ``"leaky_relu"`` or None.
+    dropout : float, default=0.0
+        Dropout rate before the output layer.
+    mode : str, default="reflect"
+        Signal extension of the Haar transform for odd image sides (the
+        paper's ``"symmetric"`` leaves some weights without gradient).
+    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+        The torch optimizer.
+    lr : float, default=3e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    momentum : float, default=0.0
+        Momentum, for ``optimizer="sgd"`` only (the paper uses none).
+    max_epochs : int, default=30
+        Passes over the training data.
+    batch_size : int, default=64
+        Samples per gradient step; predictions are also made in batches of
+        this size, so memory stays bounded on large inputs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified,
+        seeded by ``random_state``), stop when the validation loss has not
+        improved for ``patience`` epochs, and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping``.
+    patience : int, default=5
+        Epochs without improvement before stopping.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ...
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order and the validation split. With a
+        fixed value, two fits on the CPU give identical models. The global
+        torch random state is left as it was.
+    verbose : int, default=0
+        0 is silent, 1 prints skorch's table of per-epoch losses, 2 adds a
+        progress bar over the batches.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next :meth:`fit` instead of
+        starting afresh (the data must keep the image shape and classes).
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the skorch net (checkpoints, LR schedulers...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    net_ : skorch.NeuralNetClassifier
+        The fitted net; ``net_.module_`` is the :class:`skwavpool.WavPool` and
+        ``net_.history`` the training history.
+    device_ : torch.device
+        The device the model was trained on.
+    image_shape_ : tuple of int
+        ``(C, H, W)`` of one image.
+    input_shape_ : tuple of int
+        Shape of one sample as passed to :meth:`fit`.
+    n_features_in_ : int
+        Values per sample.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame passed to :meth:`fit`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skwavpool import WavPoolClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = WavPoolClassifier(max_epochs=20, random_state=0).fit(X_train, y_train)
+    >>> clf.image_shape_, len(clf.net_.history)
+    ((1, 8, 8), 20)
+    >>> bool(clf.score(X_test, y_test) > 0.9)
+    True
+    """
+
+    _parameter_constraints = {
+        "image_shape": [tuple, list, None],
+        "hidden_size": [Interval(Integral, 1, None, closed="left"), list, tuple],
+        "hidden_layer_scaling": ["boolean"],
+        "levels": [list, tuple, None],
+        "normalize_levels": ["boolean"],
+        "approximation": ["boolean"],
+        "pooling": [StrOptions({"avg", "max"})],
+        "pooling_kernel": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "ceil_mode": ["boolean"],
+        "activation": [StrOptions(set(ACTIVATIONS)), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "mode": [StrOptions(set(MODES))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        hidden_size=128,
+        hidden_layer_scaling=False,
+        levels=None,
+        normalize_levels=True,
+        approximation=True,
+        pooling="avg",
+        pooling_kernel=(2, 1, 1),
+        ceil_mode=True,
+        activation="gelu",
+        dropout=0.0,
+        mode="reflect",
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        momentum=0.0,
+        max_epochs=30,
+        batch_size=64,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        self.image_shape = image_shape
+        self.hidden_size = hidden_size
+        self.hidden_layer_scaling = hidden_layer_scaling
+        self.levels = levels
+        self.normalize_levels = normalize_levels
+        self.approximation = approximation
+        self.pooling = pooling
+        self.pooling_kernel = pooling_kernel
+        self.ceil_mode = ceil_mode
+        self.activation = activation
+        self.dropout = dropout
+        self.mode = mode
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+
+    def _build_net(self, n_classes, seed):
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_kwargs["optimizer__momentum"] = self.momentum
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping:
+            callbacks.append(EarlyStopping(patience=self.patience, load_best=True))
+        if self.verbose >= 2:
+            callbacks.append(ProgressBar())
+        return NeuralNetClassifier(
+            WavPool,
+            module__image_shape=self.image_shape_,
+            module__n_classes=n_classes,
+            module__hidden_size=self.hidden_size,
+            module__hidden_layer_scaling=self.hidden_layer_scaling,
+            module__levels=self.levels,
+            module__normalize_levels=self.normalize_levels,
+            module__approximation=self.approximation,
+            module__pooling=self.pooling,
+            module__pooling_kernel=self.pooling_kernel,
+            module__ceil_mode=self.ceil_mode,
+            module__activation=self.activation,
+            module__dropout=self.dropout,
+            module__mode=self.mode,
+            # WavPool returns logits: cross-entropy, not skorch's default NLLLoss.
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=OPTIMIZERS[self.optimizer],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=(
+                ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+                if self.early_stopping
+                else None
+            ),
+            callbacks=callbacks,
+            classes=np.arange(n_classes),
+            device=str(self.device_),
+            verbose=int(self.verbose > 0),
+            **optimizer_kwargs,
+        )
+
+    def fit(self, X, y):
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Training images; integers and float64 are converted to float32.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+
+        Returns
+        -------
+        self : WavPoolClassifier
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "net_")
+        previous = (self.image_shape_, self.classes_) if warm else None
+        images, y = validate_images(self, X, y, reset=True, image_shape=self.image_shape)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least 2 classes."
+            )
+        if warm and (previous[0] != self.image_shape_ or not np.array_equal(previous[1], encoder.classes_)):
+            raise ValueError(
+                "warm_start=True needs the same image shape and classes as the previous fit; "
+                f"got {self.image_shape_} and {encoder.classes_} after {previous[0]} and {previous[1]}."
+            )
+        self.classes_ = encoder.classes_
+        self.device_ = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with self._private_rng():
+            torch.manual_seed(seed)  # the weights and the batch order
+            if not warm:
+                self.net_ = self._build_net(len(self.classes_), seed)
+            self.net_.partial_fit(images.astype(np.float32, copy=False), encoder.transform(y))
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the logits), computed in batches.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        images = validate_images(self, X, reset=False)
+        with self._private_rng():  # torch's data loader draws a seed even when not shuffling
+            proba = self.net_.predict_proba(images.astype(np.float32, copy=False))
+        return proba.astype(np.float64)
+
+    def predict(self, X):
+        """Most probable class of each image, as one of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _private_rng(self):
+        """Context in which torch's global random state may be used and is then restored."""
+        return torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else [])
+
+    def __setstate__(self, state):
+        # skorch maps a CUDA-trained net to the CPU when no GPU is present;
+        # keep device_ telling the truth about where the model now lives.
+        super().__setstate__(state)
+        if "net_" in state:
+            self.device_ = torch.device(self.net_.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags

@@ -1,0 +1,336 @@
+"""The WavPool block as PyTorch modules: :class:`MicroWav` and :class:`WavPool`.
+
+WavPool (Voetberg, McDermott & Nord, arXiv 2306.08734) decomposes an image with
+the multi-level Haar transform, gives each detail band of each level its own
+dense layer (one :class:`MicroWav` per level), stacks the level outputs as
+``(batch, hidden, 3 bands, levels)``, pools that stack and classifies the
+pooled features with a linear layer.
+
+The decomposition runs in torch (:mod:`skwavpool.haar`) once per forward pass,
+on the input's device, with gradients flowing to the input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Integral
+
+import torch
+from torch import nn
+
+from skwavpool.haar import MODES, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
+
+__all__ = ["ACTIVATIONS", "PAPER_CONFIG", "MicroWav", "WavPool", "n_parameters", "n_parameters_with_gradient"]
+
+#: Names accepted for ``activation``; ``None`` means none, as in the paper.
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+
+#: The network of the paper and of ``wavpool`` 0.1.3, for one-to-one comparisons:
+#: ``WavPool(image_shape, n_classes, hidden_size=268, **PAPER_CONFIG)``. Note
+#: that with a pooling kernel of 2 over the band axis it drops the diagonal
+#: band, and over an odd number of levels the finest level.
+PAPER_CONFIG = {
+    "hidden_layer_scaling": True,
+    "normalize_levels": False,
+    "approximation": False,
+    "pooling": "max",
+    "pooling_kernel": (2, 2, 2),
+    "ceil_mode": False,
+    "activation": None,
+    "dropout": 0.0,
+    "mode": "symmetric",
+}
+
+
+class MicroWav(nn.Module):
+    """One decomposition level: a dense layer for each of the three detail bands.
+
+    Parameters
+    ----------
+    band_size : int
+        Values in one band of one image, ``C * h * w``.
+    hidden_size : int
+        Outputs of each band's layer.
+    activation : str or None, default=None
+        Applied to each layer's output; a key of :data:`ACTIVATIONS`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool import MicroWav
+    >>> level = MicroWav(band_size=49, hidden_size=16, activation="relu")
+    >>> h = v = d = torch.rand(8, 49)
+    >>> level(h, v, d).shape  # (batch, hidden, band)
+    torch.Size([8, 16, 3])
+    """
+
+    def __init__(self, band_size, hidden_size, activation=None):
+        super().__init__()
+        self.horizontal = nn.Linear(band_size, hidden_size)
+        self.vertical = nn.Linear(band_size, hidden_size)
+        self.diagonal = nn.Linear(band_size, hidden_size)
+        self.activation = ACTIVATIONS[activation]() if activation else nn.Identity()
+
+    def forward(self, horizontal, vertical, diagonal):
+        """Each band ``(batch, band_size)`` through its layer, stacked on a last axis."""
+        out = torch.stack(
+            [self.horizontal(horizontal), self.vertical(vertical), self.diagonal(diagonal)], dim=-1
+        )
+        return self.activation(out)
+
+
+def _level_hidden_sizes(hidden_size, levels, scaling):
+    if isinstance(hidden_size, Sequence):
+        if len(hidden_size) != len(levels):
+            raise ValueError(
+                f"hidden_size has {len(hidden_size)} entries but {len(levels)} levels are used "
+                f"({list(levels)}); give one size per level, finest first."
+            )
+        sizes = [int(s) for s in hidden_size]
+    elif scaling:
+        # The paper: the finest level gets the full size, the next half, then a third...
+        sizes = [int(hidden_size / (rank + 1)) for rank in range(len(levels))]
+    else:
+        sizes = [int(hidden_size)] * len(levels)
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"hidden_size must give every level at least one unit, got {sizes}.")
+    return sizes
+
+
+class WavPool(nn.Module):
+    """The WavPool network: Haar decomposition, a MicroWav per level, pooling, linear.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)`` (or ``(H, W)`` for one channel) of the input images.
+        Inputs may come as ``(batch, C, H, W)``, ``(batch, H, W)`` or flat.
+    n_classes : int
+        Number of outputs (class scores, as logits).
+    hidden_size : int or list of int, default=128
+        Units of each band layer; a list gives one size per used level, finest
+        first.
+    hidden_layer_scaling : bool, default=False
+        The paper's scaling of an int ``hidden_size``: the finest used level
+        gets ``hidden_size``, the next ``int(hidden_size / 2)``, then
+        ``int(hidden_size / 3)``... Smaller outputs are zero-padded at the front
+        of the hidden axis before stacking, as in the paper.
+    levels : list of int or None, default=None
+        Detail levels to use, 1 being the finest (half the image size); ``None``
+        uses all of them, down to ``floor(log2(min(H, W)))``.
+    normalize_levels : bool, default=True
+        Divide the coefficients of level ``l`` by ``2**l``, so that every band
+        is in pixel units (the approximation a local mean, the details
+        differences of local means). The orthonormal coefficients the paper
+        feeds grow as ``2**l`` with depth, which saturates the coarse layers.
+    approximation : bool, default=True
+        Also feed the coarsest approximation band (the low-pass image of the
+        deepest used level) through a dense layer of the coarsest level's size
+        and join it to the pooled features. The paper does not; it gives the
+        classifier the overall brightness and keeps tiny images (with no
+        detail level at all) usable.
+    pooling : {"avg", "max"}, default="avg"
+        Pooling of the ``(hidden, band, level)`` stack. Averaging passes a
+        gradient to every unit of every window; the paper uses ``"max"``.
+    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
+        Pooling kernel (and stride) over ``(hidden, band, level)``. The default
+        pools pairs of hidden units and keeps every band and level apart.
+    ceil_mode : bool, default=True
+        Keep the partial pooling windows at the ends of each axis, so that no
+        band, level or unit is dropped; the paper's network uses ``False``.
+    activation : str or None, default="gelu"
+        Nonlinearity after each band layer (see :data:`ACTIVATIONS`); the paper
+        has none. GELU, unlike ReLU, leaves no unit without gradient.
+    dropout : float, default=0.0
+        Dropout rate on the pooled features, before the output layer.
+    mode : str, default="reflect"
+        Signal extension for odd image sides (see :data:`skwavpool.haar.MODES`).
+        The paper's ``"symmetric"`` repeats the last row or column, which makes
+        the differences across it zero: their weights never learn.
+
+    Attributes
+    ----------
+    levels_used : list of int
+        The detail levels in use, finest first.
+    n_parameters : int
+        Number of trainable parameters.
+
+    See Also
+    --------
+    PAPER_CONFIG : The settings that reproduce the published network.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool import WavPool
+    >>> from skwavpool.nn import PAPER_CONFIG
+    >>> net = WavPool((1, 28, 28), 10)
+    >>> net(torch.rand(5, 1, 28, 28)).shape
+    torch.Size([5, 10])
+    >>> WavPool((28, 28), 10, hidden_size=268, **PAPER_CONFIG).n_parameters
+    186722
+    """
+
+    def __init__(
+        self,
+        image_shape,
+        n_classes,
+        *,
+        hidden_size=128,
+        hidden_layer_scaling=False,
+        levels=None,
+        normalize_levels=True,
+        approximation=True,
+        pooling="avg",
+        pooling_kernel=(2, 1, 1),
+        ceil_mode=True,
+        activation="gelu",
+        dropout=0.0,
+        mode="reflect",
+    ):
+        super().__init__()
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) == 2:
+            image_shape = (1, *image_shape)
+        if len(image_shape) != 3 or min(image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W) or (H, W) of positive ints, got {image_shape}.")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}.")
+        if activation is not None and activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be None or one of {sorted(ACTIVATIONS)}, got {activation!r}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
+        deepest = max_level(image_shape[1:])
+        levels = list(range(1, deepest + 1)) if levels is None else sorted(set(levels))
+        if any(not isinstance(lv, Integral) or not 1 <= lv <= deepest for lv in levels):
+            raise ValueError(
+                f"levels must be detail levels between 1 and {deepest} for images of shape "
+                f"{image_shape[1:]}, got {levels}."
+            )
+        if not levels and not approximation:
+            raise ValueError(
+                f"images of shape {image_shape[1:]} have no detail level to use; "
+                "set approximation=True or use larger images."
+            )
+        kernel = (pooling_kernel,) * 3 if isinstance(pooling_kernel, Integral) else tuple(pooling_kernel)
+        if len(kernel) != 3 or any(not isinstance(k, Integral) or k < 1 for k in kernel):
+            raise ValueError(f"pooling_kernel must be a positive int or 3 positive ints, got {pooling_kernel!r}.")
+
+        self.image_shape = image_shape
+        self.mode = mode
+        self.levels_used = levels
+        self.depth = max(levels, default=0)
+        channels = image_shape[0]
+        shapes = mrd_shapes(image_shape[1:], self.depth)
+        sizes = _level_hidden_sizes(hidden_size, levels, hidden_layer_scaling)
+        self.max_hidden = max(sizes, default=0)
+        # Heads are kept coarsest level first: the order in which the paper
+        # stacks them, and so the order its level pooling groups them.
+        self.micro_wavs = nn.ModuleList(
+            MicroWav(channels * math.prod(shapes[lv]), size, activation)
+            for lv, size in reversed(list(zip(levels, sizes)))
+        )
+        self._band_columns = self._columns(channels, shapes)
+        scale = None
+        if normalize_levels:
+            scale = torch.full((channels * n_coefficients(image_shape[1:], self.depth),), 0.5**self.depth)
+            for level, columns in self._band_columns.items():
+                scale[columns[0].start : columns[-1].stop] = 0.5**level
+        # A derived constant, not a weight: kept out of the state dict.
+        self.register_buffer("level_scale", scale, persistent=False)
+        features = 0
+        if levels:
+            pool = nn.MaxPool3d if pooling == "max" else nn.AvgPool3d
+            self.pool = pool(kernel, ceil_mode=ceil_mode)
+            stack = (self.max_hidden, 3, len(levels))
+            if any(k > s for k, s in zip(kernel, stack)):
+                raise ValueError(
+                    f"pooling_kernel={kernel} is larger than the (hidden, band, level) stack {stack}."
+                )
+            features += self.pool(torch.zeros(1, 1, *stack)).numel()
+        if approximation:
+            approx_size = sizes[-1] if sizes else int(hidden_size if isinstance(hidden_size, Integral) else 1)
+            self.approximation = nn.Sequential(
+                nn.Linear(channels * math.prod(shapes[-1]), approx_size),
+                ACTIVATIONS[activation]() if activation else nn.Identity(),
+            )
+            features += approx_size
+        else:
+            self.approximation = None
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(features, n_classes)
+
+    def _columns(self, channels, shapes):
+        """Column slices of each used level's (H, V, D) bands in the packed coefficients."""
+        start = channels * math.prod(shapes[-1])
+        columns = {}
+        for level in range(self.depth, 0, -1):
+            size = channels * math.prod(shapes[level])
+            columns[level] = [slice(start + k * size, start + (k + 1) * size) for k in range(3)]
+            start += 3 * size
+        return columns
+
+    @property
+    def n_parameters(self):
+        return n_parameters(self)
+
+    def forward(self, x):
+        """Class scores (logits) for a batch of images ``x``."""
+        coeffs = haar_mrd_packed(x.reshape(x.shape[0], *self.image_shape), self.depth, self.mode)
+        if self.level_scale is not None:
+            coeffs = coeffs * self.level_scale
+        features = []
+        if self.levels_used:
+            outputs = []
+            for level, micro_wav in zip(reversed(self.levels_used), self.micro_wavs):
+                out = micro_wav(*(coeffs[:, cols] for cols in self._band_columns[level]))
+                # Front zero-padding of the hidden axis to the largest size, as in the paper.
+                outputs.append(nn.functional.pad(out, (0, 0, self.max_hidden - out.shape[1], 0)))
+            stack = torch.stack(outputs, dim=-1).unsqueeze(1)  # (batch, 1, hidden, band, level)
+            features.append(self.pool(stack).flatten(1))
+        if self.approximation is not None:
+            approx_columns = slice(0, self._band_columns[self.depth][0].start if self.depth else None)
+            features.append(self.approximation(coeffs[:, approx_columns]))
+        return self.output(self.dropout(torch.cat(features, dim=1)))
+
+
+def n_parameters(module):
+    """Number of trainable parameters of ``module``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from skwavpool.nn import n_parameters
+    >>> n_parameters(nn.Linear(3, 2))
+    8
+    """
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def n_parameters_with_gradient(module, x):
+    """Trainable parameters that receive a nonzero gradient from a batch ``x``.
+
+    Backpropagates the sum of the outputs for ``x`` and counts the parameter
+    entries whose gradient is not exactly zero. Entries the architecture cuts
+    off (a pooled-away band, say) always count as zero; use a batch of a few
+    dozen varied images so that no entry is zero by chance.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skwavpool import WavPool
+    >>> from skwavpool.nn import PAPER_CONFIG, n_parameters_with_gradient
+    >>> paper = WavPool((28, 28), 10, hidden_size=268, **PAPER_CONFIG)
+    >>> x = torch.rand(64, 1, 28, 28)
+    >>> n_parameters_with_gradient(paper, x) < paper.n_parameters  # diagonal band cut off
+    True
+    >>> ours = WavPool((28, 28), 10)
+    >>> n_parameters_with_gradient(ours, x) == ours.n_parameters
+    True
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(module(x).sum(), params, allow_unused=True)
+    return sum(int((g != 0).sum()) for g in grads if g is not None)

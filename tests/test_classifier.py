@@ -1,0 +1,179 @@
+"""WavPoolClassifier: scikit-learn's rules, training, persistence, model selection, bad input."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skwavpool import WavPoolClassifier
+
+FAST = {"max_epochs": 10, "hidden_size": 32, "random_state": 0}
+
+
+@parametrize_with_checks([WavPoolClassifier()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16, y, test_size=0.25, stratify=y, random_state=0)
+
+
+def test_learns_digits(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = WavPoolClassifier(max_epochs=20, random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.95
+    assert len(clf.net_.history) == 20
+    assert clf.net_.history[-1, "train_loss"] < clf.net_.history[0, "train_loss"]
+    assert clf.device_ == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_random_state_makes_fits_identical_and_spares_the_global_rng(digits):
+    X_train, X_test, y_train, _ = digits
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = WavPoolClassifier(device="cpu", **FAST).fit(X_train, y_train).predict_proba(X_test)
+    assert torch.equal(torch.get_rng_state(), before)
+    second = WavPoolClassifier(device="cpu", **FAST).fit(X_train, y_train).predict_proba(X_test)
+    np.testing.assert_array_equal(first, second)
+    other = WavPoolClassifier(device="cpu", **{**FAST, "random_state": 1}).fit(X_train, y_train)
+    assert not np.array_equal(first, other.predict_proba(X_test))
+
+
+@pytest.mark.parametrize("labels", [np.array(["zero", "one", "two"]), np.array([5, 6, 7])])
+def test_any_labels_come_back_as_given(digits, labels):
+    X_train, X_test, y_train, y_test = digits
+    keep_train, keep_test = y_train < 3, y_test < 3
+    clf = WavPoolClassifier(**{**FAST, "max_epochs": 15}).fit(X_train[keep_train], labels[y_train[keep_train]])
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+    assert set(clf.predict(X_test[keep_test])) <= set(labels)
+    assert clf.score(X_test[keep_test], labels[y_test[keep_test]]) > 0.8
+
+
+def test_probabilities_and_input_layouts(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = WavPoolClassifier(**FAST).fit((X_train * 16).astype(np.int64), y_train)  # integer images
+    proba = clf.predict_proba(X_test * 16)
+    assert proba.shape == (len(X_test), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    as_3d = WavPoolClassifier(**FAST).fit(X_train.reshape(-1, 8, 8), y_train)
+    assert as_3d.input_shape_ == (8, 8) and as_3d.image_shape_ == (1, 8, 8)
+    assert as_3d.predict(X_test.reshape(-1, 8, 8)).shape == (len(X_test),)
+    colour = np.repeat(X_train.reshape(-1, 1, 8, 8), 3, axis=1)
+    as_4d = WavPoolClassifier(**FAST).fit(colour, y_train)
+    assert as_4d.image_shape_ == (3, 8, 8)
+    assert as_4d.net_.module_.micro_wavs[-1].horizontal.in_features == 3 * 4 * 4
+
+
+def test_predicts_in_batches_of_bounded_size(digits, monkeypatch):
+    X_train, X_test, y_train, _ = digits
+    clf = WavPoolClassifier(**{**FAST, "batch_size": 50}).fit(X_train, y_train)
+    sizes = []
+    forward = clf.net_.module_.forward
+    monkeypatch.setattr(clf.net_.module_, "forward", lambda x: sizes.append(len(x)) or forward(x))
+    clf.predict(X_test)
+    assert max(sizes) == 50 and sum(sizes) == len(X_test)
+
+
+def test_pickle_and_joblib_round_trips(digits):
+    X_train, X_test, y_train, _ = digits
+    clf = WavPoolClassifier(**FAST).fit(X_train, y_train)
+    expected = clf.predict_proba(X_test)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X_test), expected)
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X_test), expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_model_saved_from_cuda_loads_on_the_cpu(digits):
+    # skorch records the training device and maps the weights to the CPU when
+    # unpickled without CUDA; mark a CPU-fitted model as CUDA-trained to take that path.
+    X_train, X_test, y_train, _ = digits
+    clf = WavPoolClassifier(**FAST).fit(X_train, y_train)
+    expected = clf.predict(X_test)
+    clf.net_.device, clf.device_ = "cuda", torch.device("cuda")
+    with pytest.warns(UserWarning, match="no CUDA devices are available|is not available"):
+        restored = pickle.loads(pickle.dumps(clf))
+    assert restored.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(restored.predict(X_test), expected)
+
+
+def test_early_stopping_restores_the_best_epoch(digits):
+    X_train, _, y_train, _ = digits
+    clf = WavPoolClassifier(
+        max_epochs=40, early_stopping=True, patience=2, validation_fraction=0.2, lr=0.05, random_state=0
+    ).fit(X_train, y_train)
+    history = clf.net_.history
+    assert len(history) < 40
+    losses = history[:, "valid_loss"]
+    assert int(np.argmin(losses)) == len(losses) - 1 - 2  # stopped `patience` epochs after the best
+
+
+def test_warm_start_continues_training(digits):
+    X_train, _, y_train, _ = digits
+    clf = WavPoolClassifier(**{**FAST, "warm_start": True}).fit(X_train, y_train)
+    weights = clf.net_.module_.output.weight.detach().clone()
+    clf.fit(X_train, y_train)
+    assert len(clf.net_.history) == 2 * FAST["max_epochs"]
+    assert not torch.equal(weights, clf.net_.module_.output.weight)
+    with pytest.raises(ValueError, match="warm_start=True needs the same"):
+        clf.fit(X_train[y_train < 5], y_train[y_train < 5])
+
+
+def test_sgd_and_verbose_output(digits, capsys):
+    X_train, _, y_train, _ = digits
+    WavPoolClassifier(**FAST, optimizer="sgd", lr=0.1, momentum=0.9, verbose=1).fit(X_train, y_train)
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_model_selection_and_pipeline(digits):
+    X_train, X_test, y_train, y_test = digits
+    scores = cross_val_score(WavPoolClassifier(**FAST), X_train, y_train, cv=3)
+    assert scores.mean() > 0.8
+    grid = {"hidden_size": [16, 32], "lr": [3e-3, 1e-2], "pooling": ["avg", "max"]}
+    search = GridSearchCV(WavPoolClassifier(max_epochs=3, random_state=0), grid, cv=2).fit(X_train, y_train)
+    assert set(search.best_params_) == set(grid)
+    assert search.score(X_test, y_test) > 0.8
+    pipe = make_pipeline(MinMaxScaler(), WavPoolClassifier(**FAST)).fit(X_train * 16, y_train)
+    assert pipe.score(X_test * 16, y_test) > 0.8
+
+
+@pytest.mark.parametrize(
+    "params, make_y, error, match",
+    [
+        ({}, lambda y: np.zeros_like(y), ValueError, "only one class"),
+        ({}, lambda y: y[:-1], ValueError, "inconsistent numbers of samples"),
+        ({}, lambda y: np.where(np.arange(len(y)) == 0, np.nan, y), ValueError, "Input y contains NaN"),
+        ({}, lambda y: y + 0.5, ValueError, "Unknown label type"),
+        ({"optimizer": "lbfgs"}, lambda y: y, ValueError, "'optimizer' parameter"),
+        ({"lr": 0}, lambda y: y, ValueError, "'lr' parameter"),
+        ({"image_shape": (7, 7)}, lambda y: y, ValueError, "image_shape=.* holds 49 values"),
+        ({"levels": [4]}, lambda y: y, ValueError, "levels must be detail levels between 1 and 3"),
+        ({"device": "cuda:7" if not torch.cuda.is_available() else "nope"}, lambda y: y, ValueError, "device"),
+    ],
+)
+def test_bad_input(digits, params, make_y, error, match):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(error, match=match):
+        WavPoolClassifier(**{**FAST, **params}).fit(X_train, make_y(y_train))
+
+
+def test_bad_images(digits):
+    X_train, X_test, y_train, _ = digits
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        WavPoolClassifier(**FAST).fit(np.where(X_train == 0, np.nan, X_train), y_train)
+    clf = WavPoolClassifier(**FAST).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        clf.predict(X_test[:, :60])

@@ -1,0 +1,128 @@
+"""WavPool and MicroWav: shapes, the paper's network, gradients, parameter counts."""
+
+import numpy as np
+import pytest
+import pywt
+import torch
+from sklearn.datasets import load_digits
+from torch.nn import functional as F
+
+import skwavpool.nn as wavnn
+from skwavpool import MicroWav, WavPool
+from skwavpool.nn import PAPER_CONFIG, n_parameters, n_parameters_with_gradient
+from tests.conftest import DEVICES
+
+
+@pytest.fixture
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return torch.tensor(X[:256] / 16, dtype=torch.float32).reshape(-1, 1, 8, 8)
+
+
+def paper_transcription(model, x):
+    """The forward pass of wavpool 0.1.3, written out with pywt, on ``model``'s weights."""
+    coeffs = pywt.wavedec2(x.numpy(), "db1")  # level 1 = coarsest, as the original indexes them
+    outputs = []
+    for index, micro in enumerate(model.micro_wavs):
+        bands = [torch.tensor(np.asarray(b)).flatten(1) for b in coeffs[index + 1]]
+        heads = (micro.horizontal, micro.vertical, micro.diagonal)
+        out = torch.stack([F.linear(b, head.weight, head.bias) for b, head in zip(bands, heads)], dim=-1)
+        outputs.append(F.pad(out, (0, 0, model.max_hidden - out.shape[1], 0)))
+    stacked = torch.stack(outputs, dim=-1)  # (batch, hidden, band, level): pooled as unbatched 3-D
+    return model.output(torch.nn.MaxPool3d(2)(stacked).flatten(1))
+
+
+@pytest.mark.parametrize("size, hidden, n_params", [(28, 268, 186_722), (32, 224, 201_672)])
+def test_paper_configuration_reproduces_the_published_network(size, hidden, n_params):
+    torch.manual_seed(0)
+    model = WavPool((1, size, size), 10, hidden_size=hidden, **PAPER_CONFIG)
+    assert model.n_parameters == n_params
+    x = torch.rand(16, 1, size, size, dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), paper_transcription(model, x), rtol=1e-4, atol=1e-5)
+
+
+def test_paper_configuration_starves_the_diagonal_band_and_for_32_the_finest_level():
+    torch.manual_seed(0)
+    model = WavPool((1, 32, 32), 10, hidden_size=224, **PAPER_CONFIG)
+    model(torch.rand(32, 1, 32, 32)).sum().backward()
+    coarsest_first = list(model.micro_wavs)
+    for micro in coarsest_first:
+        assert micro.diagonal.weight.grad.abs().sum() == 0
+    assert all(p.grad.abs().sum() == 0 for p in coarsest_first[-1].parameters())  # the finest level
+    assert coarsest_first[0].horizontal.weight.grad.abs().sum() > 0
+
+
+def test_default_configuration_gives_every_parameter_a_gradient(digits):
+    model = WavPool((1, 8, 8), 10)
+    assert n_parameters_with_gradient(model, digits) == n_parameters(model)
+    torch.manual_seed(0)
+    big = WavPool((3, 32, 32), 10)
+    assert n_parameters_with_gradient(big, torch.rand(64, 3, 32, 32)) == big.n_parameters
+
+
+def test_hidden_layer_scaling_follows_the_paper():
+    model = WavPool((28, 28), 10, hidden_size=268, hidden_layer_scaling=True)
+    sizes = [micro.horizontal.out_features for micro in model.micro_wavs]
+    assert sizes == [67, 89, 134, 268]  # coarsest level first
+    listed = WavPool((28, 28), 10, hidden_size=[32, 16], levels=[1, 3])
+    assert [m.horizontal.in_features for m in listed.micro_wavs] == [16, 196]
+    assert [m.horizontal.out_features for m in listed.micro_wavs] == [16, 32]
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 32, 32), (2, 13, 9), (1, 2, 2), (1, 1, 5)])
+def test_shapes_and_input_layouts(device, image_shape):
+    torch.manual_seed(0)
+    model = WavPool(image_shape, 7).to(device)
+    x = torch.rand(4, *image_shape, device=device)
+    out = model(x)
+    assert out.shape == (4, 7) and out.device.type == device
+    torch.testing.assert_close(model(x.flatten(1)), out)
+    if image_shape[0] == 1:
+        torch.testing.assert_close(model(x[:, 0]), out)
+
+
+def test_colour_heads_see_all_channels_of_their_band():
+    model = WavPool((3, 16, 16), 10, levels=[1])
+    assert model.micro_wavs[0].horizontal.in_features == 3 * 8 * 8
+
+
+def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch):
+    calls = []
+    original = wavnn.haar_mrd_packed
+    monkeypatch.setattr(wavnn, "haar_mrd_packed", lambda *a, **k: calls.append(1) or original(*a, **k))
+    model = WavPool((1, 28, 28), 10)
+    x = torch.rand(3, 1, 28, 28, requires_grad=True)
+    model(x).sum().backward()
+    assert len(calls) == 1
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_micro_wav_gives_each_band_its_own_layer():
+    micro = MicroWav(4, 3)
+    h, v, d = torch.eye(4)[:1], torch.eye(4)[1:2], torch.eye(4)[2:3]
+    out = micro(h, v, d)
+    assert out.shape == (1, 3, 3)
+    torch.testing.assert_close(out[..., 1], micro.vertical(v))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"image_shape": (1, 2, 3, 4)}, "image_shape must be"),
+        ({"pooling": "min"}, "pooling must be"),
+        ({"activation": "swish"}, "activation must be"),
+        ({"dropout": 1.0}, "dropout must be"),
+        ({"mode": "mirror"}, "mode must be"),
+        ({"levels": [5]}, "levels must be detail levels between 1 and 4"),
+        ({"hidden_size": [8, 8]}, "hidden_size has 2 entries but 4 levels"),
+        ({"pooling_kernel": (2, 2)}, "pooling_kernel must be"),
+        ({"pooling_kernel": (1, 4, 1), "ceil_mode": False}, "larger than the"),
+        ({"image_shape": (1, 1, 5), "approximation": False}, "no detail level"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    params = {"image_shape": (1, 28, 28), "n_classes": 10, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        WavPool(**params)
