@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
 from skwavpool._images import resolve_device, validate_images
 from skwavpool.haar import MODES
@@ -23,6 +24,19 @@ from skwavpool.nn import ACTIVATIONS, WavPool
 __all__ = ["WavPoolClassifier"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class _BatchLoader(DataLoader):
+    """A DataLoader that fetches each batch with one array index into the dataset.
+
+    torch's default fetches and collates sample by sample, which costs more
+    than WavPool's forward pass on small images; skorch's datasets accept
+    index arrays, so a batch sampler gives the same batches in one call.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, **kwargs):
+        order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
+        super().__init__(dataset, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), **kwargs)
 
 
 class WavPoolClassifier(ClassifierMixin, BaseEstimator):
@@ -250,6 +264,8 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            iterator_train=_BatchLoader,
+            iterator_valid=_BatchLoader,
             iterator_train__shuffle=True,
             train_split=(
                 ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
