@@ -17,7 +17,7 @@ from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-from skwavpool._images import resolve_device, validate_images
+from skwavpool._images import as_tensor, resolve_device, validate_images
 from skwavpool.haar import MODES
 from skwavpool.nn import ACTIVATIONS, WavPool
 
@@ -334,10 +334,16 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        images = validate_images(self, X, reset=False)
-        with self._private_rng():  # torch's data loader draws a seed even when not shuffling
-            proba = self.net_.predict_proba(images.astype(np.float32, copy=False))
-        return proba.astype(np.float64)
+        images = validate_images(self, X, reset=False).astype(np.float32, copy=False)
+        # The module directly, batch by batch: skorch's data loader would add
+        # more per-batch overhead than WavPool's forward pass costs.
+        module = self.net_.module_.eval()
+        proba = np.empty((len(images), len(self.classes_)))
+        with torch.no_grad():
+            for start in range(0, len(images), self.batch_size):
+                logits = module(as_tensor(images[start : start + self.batch_size], self.device_))
+                proba[start : start + self.batch_size] = torch.softmax(logits, dim=1).cpu().numpy()
+        return proba
 
     def predict(self, X):
         """Most probable class of each image, as one of ``classes_``.
