@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Sampler
 
 from skwavpool._images import as_tensor, resolve_device, validate_images
 from skwavpool.haar import MODES
@@ -27,16 +27,30 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 
 class _BatchLoader(DataLoader):
-    """A DataLoader that fetches each batch with one array index into the dataset.
+    """A DataLoader that fetches each batch with one index array into the dataset.
 
     torch's default fetches and collates sample by sample, which costs more
     than WavPool's forward pass on small images; skorch's datasets accept
-    index arrays, so a batch sampler gives the same batches in one call.
+    index arrays, so whole batches come in one call.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, **kwargs):
-        order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-        super().__init__(dataset, batch_size=None, sampler=BatchSampler(order, batch_size, drop_last=False), **kwargs)
+        super().__init__(dataset, batch_size=None, sampler=_BatchIndices(len(dataset), batch_size, shuffle), **kwargs)
+
+
+class _BatchIndices(Sampler):
+    """Index arrays of consecutive batches, of a fresh random permutation when
+    shuffling (drawn from torch's random state, which ``fit`` seeds)."""
+
+    def __init__(self, n, batch_size, shuffle):
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+
+    def __iter__(self):
+        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
+        return (batch.numpy() for batch in order.split(self.batch_size))
+
+    def __len__(self):
+        return -(-self.n // self.batch_size)
 
 
 class WavPoolClassifier(ClassifierMixin, BaseEstimator):
@@ -316,7 +330,10 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
             torch.manual_seed(seed)  # the weights and the batch order
             if not warm:
                 self.net_ = self._build_net(len(self.classes_), seed)
-            self.net_.partial_fit(images.astype(np.float32, copy=False), encoder.transform(y))
+            # Tensors, not arrays: skorch then indexes batches without sklearn's checks.
+            self.net_.partial_fit(
+                as_tensor(images.astype(np.float32, copy=False), "cpu"), torch.from_numpy(encoder.transform(y))
+            )
         return self
 
     def predict_proba(self, X):

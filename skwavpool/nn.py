@@ -73,9 +73,14 @@ class MicroWav(nn.Module):
         self.activation = ACTIVATIONS[activation]() if activation else nn.Identity()
 
     def forward(self, horizontal, vertical, diagonal):
-        """Each band ``(batch, band_size)`` through its layer: ``(batch, 3, hidden)``."""
-        out = torch.stack([self.horizontal(horizontal), self.vertical(vertical), self.diagonal(diagonal)], dim=1)
-        return self.activation(out)
+        """Each band ``(batch, band_size)`` through its layer: ``(batch, bands, hidden)``.
+
+        A band passed as ``None`` is skipped, for a caller that would discard
+        its output anyway.
+        """
+        heads = (self.horizontal, self.vertical, self.diagonal)
+        bands = (horizontal, vertical, diagonal)
+        return self.activation(torch.stack([head(b) for head, b in zip(heads, bands) if b is not None], dim=1))
 
 
 def _level_hidden_sizes(hidden_size, levels, scaling):
@@ -248,6 +253,11 @@ class WavPool(nn.Module):
                     f"pooling_kernel={kernel} is larger than the (hidden, band, level) stack {stack}."
                 )
             features += math.prod(_pooled_size(s, k, ceil_mode) for s, k in zip(stack, kernel))
+        # Without ceil_mode, pooling drops the bands and levels that do not
+        # fill a window (the paper's network loses the diagonal band, and with
+        # 5 levels the finest): their layers exist but are not evaluated.
+        self._pooled_bands = 3 if ceil_mode else 3 // kernel[1] * kernel[1]
+        self._pooled_levels = len(levels) if ceil_mode else len(levels) // kernel[2] * kernel[2]
         if approximation:
             approx_size = sizes[-1] if sizes else int(hidden_size if isinstance(hidden_size, Integral) else 1)
             self.approximation = nn.Sequential(
@@ -282,8 +292,10 @@ class WavPool(nn.Module):
         features = []
         if self.levels_used:
             outputs = []
-            for level, micro_wav in zip(reversed(self.levels_used), self.micro_wavs):
-                out = micro_wav(*(coeffs[:, cols] for cols in self._band_columns[level]))
+            coarsest_first = list(zip(reversed(self.levels_used), self.micro_wavs))
+            for level, micro_wav in coarsest_first[: self._pooled_levels]:
+                columns = self._band_columns[level]
+                out = micro_wav(*(coeffs[:, c] if b < self._pooled_bands else None for b, c in enumerate(columns)))
                 # Front zero-padding of the hidden axis to the largest size, as in the paper.
                 pad = self.max_hidden - out.shape[-1]
                 outputs.append(nn.functional.pad(out, (pad, 0)) if pad else out)

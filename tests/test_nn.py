@@ -46,11 +46,13 @@ def test_paper_configuration_starves_the_diagonal_band_and_for_32_the_finest_lev
     torch.manual_seed(0)
     model = WavPool((1, 32, 32), 10, hidden_size=224, **PAPER_CONFIG)
     model(torch.rand(32, 1, 32, 32)).sum().backward()
+    def learns(p):
+        return p.grad is not None and bool(p.grad.any())
+
     coarsest_first = list(model.micro_wavs)
-    for micro in coarsest_first:
-        assert micro.diagonal.weight.grad.abs().sum() == 0
-    assert all(p.grad.abs().sum() == 0 for p in coarsest_first[-1].parameters())  # the finest level
-    assert coarsest_first[0].horizontal.weight.grad.abs().sum() > 0
+    assert not any(learns(micro.diagonal.weight) for micro in coarsest_first)
+    assert not any(learns(p) for p in coarsest_first[-1].parameters())  # the finest level
+    assert learns(coarsest_first[0].horizontal.weight)
 
 
 def test_default_configuration_gives_every_parameter_a_gradient(digits):
