@@ -2,12 +2,20 @@
 
 - :mod:`skwavpool.haar`: the Haar decomposition and its inverse in torch.
 - :class:`MicroWav`, :class:`WavPool`: the network as torch modules.
-- :class:`HaarMRDTransformer`, :class:`WavPoolClassifier`: scikit-learn estimators.
+- :class:`HaarMRDTransformer`, :class:`WavPoolClassifier`: scikit-learn estimators;
+  :class:`MLPBaselineClassifier`, :class:`CNNBaselineClassifier`: the paper's baselines.
 """
 
-from skwavpool.classifier import WavPoolClassifier
+from skwavpool.classifier import CNNBaselineClassifier, MLPBaselineClassifier, WavPoolClassifier
 from skwavpool.nn import MicroWav, WavPool
 from skwavpool.transformer import HaarMRDTransformer
 
-__all__ = ["HaarMRDTransformer", "MicroWav", "WavPool", "WavPoolClassifier"]
+__all__ = [
+    "CNNBaselineClassifier",
+    "HaarMRDTransformer",
+    "MLPBaselineClassifier",
+    "MicroWav",
+    "WavPool",
+    "WavPoolClassifier",
+]
 __version__ = "0.1.0"

@@ -1,4 +1,8 @@
-"""WavPoolClassifier: the WavPool network as a scikit-learn classifier, trained by skorch."""
+"""Image classifiers trained by skorch: WavPoolClassifier and the paper's baselines.
+
+All share one training machinery (:class:`_NetClassifier`), so a grid search or
+a benchmark runs WavPool, the MLP and the CNN through the same code path.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,19 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
-from skorch.dataset import ValidSplit
+from skorch.dataset import Dataset, ValidSplit
+from skorch.helper import predefined_split
 from torch.utils.data import DataLoader, Sampler
 
 from skwavpool._images import as_tensor, resolve_device, validate_images
 from skwavpool.haar import MODES
+from skwavpool.baselines import PaperCNN, PaperMLP
 from skwavpool.nn import ACTIVATIONS, WavPool
 
-__all__ = ["WavPoolClassifier"]
+__all__ = ["CNNBaselineClassifier", "MLPBaselineClassifier", "WavPoolClassifier"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -53,48 +59,23 @@ class _BatchIndices(Sampler):
         return -(-self.n // self.batch_size)
 
 
-class WavPoolClassifier(ClassifierMixin, BaseEstimator):
-    """Image classifier built on the WavPool block, trained with skorch.
+def _document_training(cls):
+    """Put the parameters and attributes every classifier here shares into ``cls``'s docstring."""
+    cls.__doc__ = cls.__doc__.replace("    [image parameters]\n", _IMAGE_DOC).replace(
+        "    [training parameters]\n", _TRAINING_DOC
+    )
+    return cls
 
-    The estimator owns its parameters; :meth:`fit` builds a
-    :class:`skorch.NeuralNetClassifier` around :class:`skwavpool.WavPool`
-    (cross-entropy on logits, batches shuffled every epoch) and keeps it as
-    ``net_``, so ``net_.history`` holds the training curves.
 
-    Parameters
-    ----------
-    image_shape : tuple of int or None, default=None
+_IMAGE_DOC = """    image_shape : tuple of int or None, default=None
         ``(H, W)`` or ``(C, H, W)`` to read flat rows as images. Without it,
         3-D input ``(n, H, W)`` is one channel, 4-D input ``(n, C, H, W)`` is
         read as is, and rows of ``n_features`` values are single-channel
         ``(h, n_features // h)`` images, ``h`` the largest divisor of
         ``n_features`` not above its square root (64 -> 8x8, 784 -> 28x28).
-    hidden_size : int or list of int, default=128
-        Units of each band layer; a list gives one size per level, finest first.
-    hidden_layer_scaling : bool, default=False
-        The paper's shrinking of ``hidden_size`` for coarser levels.
-    levels : list of int or None, default=None
-        Detail levels to use, 1 the finest; ``None`` uses all.
-    normalize_levels : bool, default=True
-        Scale level ``l`` by ``2**-l`` so every band is in pixel units (the
-        paper feeds the orthonormal coefficients).
-    approximation : bool, default=True
-        Also learn from the coarsest approximation band.
-    pooling : {"avg", "max"}, default="avg"
-        Pooling of the ``(hidden, band, level)`` stack.
-    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
-        Pooling kernel and stride over ``(hidden, band, level)``.
-    ceil_mode : bool, default=True
-        Keep partial pooling windows, so nothing is dropped.
-    activation : str or None, default="gelu"
-        Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"tanh"``,
-        ``"elu"``, ``"leaky_relu"`` or None.
-    dropout : float, default=0.0
-        Dropout rate before the output layer.
-    mode : str, default="reflect"
-        Signal extension of the Haar transform for odd image sides (the
-        paper's ``"symmetric"`` leaves some weights without gradient).
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+"""
+
+_TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adam"
         The torch optimizer.
     lr : float, default=3e-3
         Learning rate.
@@ -135,7 +116,7 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     net_ : skorch.NeuralNetClassifier
-        The fitted net; ``net_.module_`` is the :class:`skwavpool.WavPool` and
+        The fitted net; ``net_.module_`` is the torch network and
         ``net_.history`` the training history.
     device_ : torch.device
         The device the model was trained on.
@@ -148,6 +129,226 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
     feature_names_in_ : ndarray of str
         Column names of a DataFrame passed to :meth:`fit`.
 
+"""
+
+
+class _NetClassifier(ClassifierMixin, BaseEstimator):
+    """Training machinery of the classifiers: a skorch net around the module
+    that a subclass names in ``_module()``, built in ``fit`` as ``net_``."""
+
+    _parameter_constraints = {
+        "image_shape": [tuple, list, None],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
+    }
+
+    def _build_net(self, n_classes):
+        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            optimizer_kwargs["optimizer__momentum"] = self.momentum
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping:
+            callbacks.append(EarlyStopping(patience=self.patience, load_best=True))
+        if self.verbose >= 2:
+            callbacks.append(ProgressBar())
+        module, params = self._module()
+        return NeuralNetClassifier(
+            module,
+            module__image_shape=self.image_shape_,
+            module__n_classes=n_classes,
+            **{f"module__{name}": value for name, value in params.items()},
+            # The modules return logits: cross-entropy, not skorch's default NLLLoss.
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=OPTIMIZERS[self.optimizer],
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=_BatchLoader,
+            iterator_valid=_BatchLoader,
+            iterator_train__shuffle=True,
+            train_split=None,  # set by fit, which knows the validation data
+            callbacks=callbacks,
+            classes=np.arange(n_classes),
+            device=str(self.device_),
+            verbose=int(self.verbose > 0),
+            **optimizer_kwargs,
+        )
+
+    def fit(self, X, y, validation_data=None):
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Training images; integers and float64 are converted to float32.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        validation_data : tuple (X_val, y_val) or None, default=None
+            Images and labels scored after every epoch (``valid_loss`` and
+            ``valid_acc`` in ``net_.history``). With ``early_stopping`` they
+            replace the ``validation_fraction`` split.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        self._validate_params()
+        warm = self.warm_start and hasattr(self, "net_")
+        previous = (self.image_shape_, self.classes_) if warm else None
+        images, y = validate_images(self, X, y, reset=True, image_shape=self.image_shape)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        if len(encoder.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least 2 classes."
+            )
+        if warm and (previous[0] != self.image_shape_ or not np.array_equal(previous[1], encoder.classes_)):
+            raise ValueError(
+                "warm_start=True needs the same image shape and classes as the previous fit; "
+                f"got {self.image_shape_} and {encoder.classes_} after {previous[0]} and {previous[1]}."
+            )
+        self.classes_ = encoder.classes_
+        self.device_ = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        if validation_data is not None:
+            X_val, y_val = validation_data
+            val_images = validate_images(self, X_val, reset=False)
+            check_consistent_length(val_images, y_val)
+            split = predefined_split(Dataset(*self._tensors(val_images, encoder.transform(column_or_1d(y_val)))))
+        elif self.early_stopping:
+            split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+        else:
+            split = None
+        with self._private_rng():
+            torch.manual_seed(seed)  # the weights and the batch order
+            if not warm:
+                self.net_ = self._build_net(len(self.classes_))
+            self.net_.train_split = split
+            self.net_.partial_fit(*self._tensors(images, encoder.transform(y)))
+        return self
+
+    @staticmethod
+    def _tensors(images, labels):
+        # Tensors, not arrays: skorch then indexes batches without sklearn's checks.
+        return as_tensor(images.astype(np.float32, copy=False), "cpu"), torch.from_numpy(labels)
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the logits), computed in batches.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        images = validate_images(self, X, reset=False).astype(np.float32, copy=False)
+        # The module directly, batch by batch: skorch's data loader would add
+        # more per-batch overhead than WavPool's forward pass costs.
+        module = self.net_.module_.eval()
+        proba = np.empty((len(images), len(self.classes_)))
+        with torch.no_grad():
+            for start in range(0, len(images), self.batch_size):
+                batch = as_tensor(images[start : start + self.batch_size], self.device_)
+                # A short last batch is padded to full size: matrix kernels pick
+                # their float rounding by shape, and a sample's prediction must
+                # not depend on how many others came with it.
+                if len(batch) < self.batch_size:
+                    batch = torch.cat([batch, batch.new_zeros(self.batch_size - len(batch), *batch.shape[1:])])
+                logits = module(batch)[: min(self.batch_size, len(images) - start)]
+                proba[start : start + len(logits)] = torch.softmax(logits, dim=1).cpu().numpy()
+        return proba
+
+    def predict(self, X):
+        """Most probable class of each image, as one of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Images of the shape seen in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _private_rng(self):
+        """Context in which torch's global random state may be used and is then restored."""
+        return torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else [])
+
+    def __setstate__(self, state):
+        # skorch maps a CUDA-trained net to the CPU when no GPU is present;
+        # keep device_ telling the truth about where the model now lives.
+        super().__setstate__(state)
+        if "net_" in state:
+            self.device_ = torch.device(self.net_.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+@_document_training
+class WavPoolClassifier(_NetClassifier):
+    """Image classifier built on the WavPool block, trained with skorch.
+
+    The estimator owns its parameters; :meth:`fit` builds a
+    :class:`skorch.NeuralNetClassifier` around :class:`skwavpool.WavPool`
+    (cross-entropy on logits, batches shuffled every epoch) and keeps it as
+    ``net_``, so ``net_.history`` holds the training curves.
+
+    Parameters
+    ----------
+    [image parameters]
+    hidden_size : int or list of int, default=128
+        Units of each band layer; a list gives one size per level, finest first.
+    hidden_layer_scaling : bool, default=False
+        The paper's shrinking of ``hidden_size`` for coarser levels.
+    levels : list of int or None, default=None
+        Detail levels to use, 1 the finest; ``None`` uses all.
+    normalize_levels : bool, default=True
+        Scale level ``l`` by ``2**-l`` so every band is in pixel units (the
+        paper feeds the orthonormal coefficients).
+    approximation : bool, default=True
+        Also learn from the coarsest approximation band.
+    pooling : {"avg", "max"}, default="avg"
+        Pooling of the ``(hidden, band, level)`` stack.
+    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
+        Pooling kernel and stride over ``(hidden, band, level)``.
+    ceil_mode : bool, default=True
+        Keep partial pooling windows, so nothing is dropped.
+    activation : str or None, default="gelu"
+        Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"tanh"``,
+        ``"elu"``, ``"leaky_relu"`` or None.
+    dropout : float, default=0.0
+        Dropout rate before the output layer.
+    mode : str, default="reflect"
+        Signal extension of the Haar transform for odd image sides (the
+        paper's ``"symmetric"`` leaves some weights without gradient).
+    [training parameters]
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -163,7 +364,7 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "image_shape": [tuple, list, None],
+        **_NetClassifier._parameter_constraints,
         "hidden_size": [Interval(Integral, 1, None, closed="left"), list, tuple],
         "hidden_layer_scaling": ["boolean"],
         "levels": [list, tuple, None],
@@ -175,20 +376,6 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS)), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "mode": [StrOptions(set(MODES))],
-        "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "momentum": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "callbacks": [list, None],
     }
 
     def __init__(
@@ -248,148 +435,162 @@ class WavPoolClassifier(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.callbacks = callbacks
 
-    def _build_net(self, n_classes, seed):
-        optimizer_kwargs = {"optimizer__weight_decay": self.weight_decay}
-        if self.optimizer == "sgd":
-            optimizer_kwargs["optimizer__momentum"] = self.momentum
-        callbacks = list(self.callbacks or [])
-        if self.early_stopping:
-            callbacks.append(EarlyStopping(patience=self.patience, load_best=True))
-        if self.verbose >= 2:
-            callbacks.append(ProgressBar())
-        return NeuralNetClassifier(
-            WavPool,
-            module__image_shape=self.image_shape_,
-            module__n_classes=n_classes,
-            module__hidden_size=self.hidden_size,
-            module__hidden_layer_scaling=self.hidden_layer_scaling,
-            module__levels=self.levels,
-            module__normalize_levels=self.normalize_levels,
-            module__approximation=self.approximation,
-            module__pooling=self.pooling,
-            module__pooling_kernel=self.pooling_kernel,
-            module__ceil_mode=self.ceil_mode,
-            module__activation=self.activation,
-            module__dropout=self.dropout,
-            module__mode=self.mode,
-            # WavPool returns logits: cross-entropy, not skorch's default NLLLoss.
-            criterion=torch.nn.CrossEntropyLoss,
-            optimizer=OPTIMIZERS[self.optimizer],
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_train=_BatchLoader,
-            iterator_valid=_BatchLoader,
-            iterator_train__shuffle=True,
-            train_split=(
-                ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
-                if self.early_stopping
-                else None
-            ),
-            callbacks=callbacks,
-            classes=np.arange(n_classes),
-            device=str(self.device_),
-            verbose=int(self.verbose > 0),
-            **optimizer_kwargs,
-        )
+    def _module(self):
+        return WavPool, {
+            "hidden_size": self.hidden_size,
+            "hidden_layer_scaling": self.hidden_layer_scaling,
+            "levels": self.levels,
+            "normalize_levels": self.normalize_levels,
+            "approximation": self.approximation,
+            "pooling": self.pooling,
+            "pooling_kernel": self.pooling_kernel,
+            "ceil_mode": self.ceil_mode,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "mode": self.mode,
+        }
 
-    def fit(self, X, y):
-        """Train the network on images ``X`` with labels ``y``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-(n_samples, C, H, W)
-            Training images; integers and float64 are converted to float32.
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
+@_document_training
+class MLPBaselineClassifier(_NetClassifier):
+    """The paper's MLP baseline (:class:`skwavpool.baselines.PaperMLP`) as a classifier.
 
-        Returns
-        -------
-        self : WavPoolClassifier
-        """
-        self._validate_params()
-        warm = self.warm_start and hasattr(self, "net_")
-        previous = (self.image_shape_, self.classes_) if warm else None
-        images, y = validate_images(self, X, y, reset=True, image_shape=self.image_shape)
-        check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least 2 classes."
-            )
-        if warm and (previous[0] != self.image_shape_ or not np.array_equal(previous[1], encoder.classes_)):
-            raise ValueError(
-                "warm_start=True needs the same image shape and classes as the previous fit; "
-                f"got {self.image_shape_} and {encoder.classes_} after {previous[0]} and {previous[1]}."
-            )
-        self.classes_ = encoder.classes_
-        self.device_ = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        with self._private_rng():
-            torch.manual_seed(seed)  # the weights and the batch order
-            if not warm:
-                self.net_ = self._build_net(len(self.classes_), seed)
-            # Tensors, not arrays: skorch then indexes batches without sklearn's checks.
-            self.net_.partial_fit(
-                as_tensor(images.astype(np.float32, copy=False), "cpu"), torch.from_numpy(encoder.transform(y))
-            )
-        return self
+    ``Flatten -> Linear -> Linear``, no activation, trained by the same
+    machinery as :class:`WavPoolClassifier`.
 
-    def predict_proba(self, X):
-        """Class probabilities (softmax of the logits), computed in batches.
+    Parameters
+    ----------
+    [image parameters]
+    hidden_size : int, default=272
+        Width of the hidden layer (the paper's tuned values: 272 for MNIST,
+        273 for Fashion-MNIST, 208 for CIFAR-10).
+    [training parameters]
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skwavpool import MLPBaselineClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPBaselineClassifier(hidden_size=32, max_epochs=5, random_state=0).fit(X / 16, y)
+    >>> clf.net_.module_.hidden.out_features
+    32
+    """
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-(n_samples, C, H, W)
-            Images of the shape seen in :meth:`fit`.
+    _parameter_constraints = {
+        **_NetClassifier._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+    }
 
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        images = validate_images(self, X, reset=False).astype(np.float32, copy=False)
-        # The module directly, batch by batch: skorch's data loader would add
-        # more per-batch overhead than WavPool's forward pass costs.
-        module = self.net_.module_.eval()
-        proba = np.empty((len(images), len(self.classes_)))
-        with torch.no_grad():
-            for start in range(0, len(images), self.batch_size):
-                logits = module(as_tensor(images[start : start + self.batch_size], self.device_))
-                proba[start : start + self.batch_size] = torch.softmax(logits, dim=1).cpu().numpy()
-        return proba
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        hidden_size=272,
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        momentum=0.0,
+        max_epochs=30,
+        batch_size=64,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        self.image_shape = image_shape
+        self.hidden_size = hidden_size
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
 
-    def predict(self, X):
-        """Most probable class of each image, as one of ``classes_``.
+    def _module(self):
+        return PaperMLP, {"hidden_size": self.hidden_size}
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-(n_samples, C, H, W)
-            Images of the shape seen in :meth:`fit`.
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+@_document_training
+class CNNBaselineClassifier(_NetClassifier):
+    """The paper's CNN baseline (:class:`skwavpool.baselines.PaperCNN`) as a classifier.
 
-    def _private_rng(self):
-        """Context in which torch's global random state may be used and is then restored."""
-        return torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else [])
+    Two ``Conv2d -> BatchNorm2d -> ReLU`` blocks and a linear layer, trained by
+    the same machinery as :class:`WavPoolClassifier`.
 
-    def __setstate__(self, state):
-        # skorch maps a CUDA-trained net to the CPU when no GPU is present;
-        # keep device_ telling the truth about where the model now lives.
-        super().__setstate__(state)
-        if "net_" in state:
-            self.device_ = torch.device(self.net_.device)
+    Parameters
+    ----------
+    [image parameters]
+    channels : tuple of 2 int, default=(19, 12)
+        Output channels of the two convolutions (the paper's MNIST and CIFAR-10
+        values; ``(15, 17)`` for Fashion-MNIST).
+    kernel_size : int, default=3
+        Convolution kernel (2 for Fashion-MNIST in the paper).
+    [training parameters]
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skwavpool import CNNBaselineClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNBaselineClassifier(channels=(4, 4), max_epochs=2, random_state=0).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16).shape
+    (3,)
+    """
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        return tags
+    _parameter_constraints = {
+        **_NetClassifier._parameter_constraints,
+        "channels": [tuple, list],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape=None,
+        channels=(19, 12),
+        kernel_size=3,
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        momentum=0.0,
+        max_epochs=30,
+        batch_size=64,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=5,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        callbacks=None,
+    ):
+        self.image_shape = image_shape
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+
+    def _module(self):
+        return PaperCNN, {"channels": tuple(self.channels), "kernel_size": self.kernel_size}

@@ -13,12 +13,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skwavpool import WavPoolClassifier
+from skwavpool import CNNBaselineClassifier, MLPBaselineClassifier, WavPoolClassifier
 
 FAST = {"max_epochs": 10, "hidden_size": 32, "random_state": 0}
 
 
-@parametrize_with_checks([WavPoolClassifier()])
+@parametrize_with_checks([WavPoolClassifier(), MLPBaselineClassifier(), CNNBaselineClassifier()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -177,3 +177,23 @@ def test_bad_images(digits):
     clf = WavPoolClassifier(**FAST).fit(X_train, y_train)
     with pytest.raises(ValueError, match="expecting 64 features"):
         clf.predict(X_test[:, :60])
+
+
+def test_validation_data_is_scored_every_epoch_and_drives_early_stopping(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = WavPoolClassifier(**FAST).fit(X_train, y_train, validation_data=(X_test, y_test))
+    accuracies = clf.net_.history[:, "valid_acc"]
+    assert len(accuracies) == FAST["max_epochs"]
+    assert accuracies[-1] == pytest.approx(clf.score(X_test, y_test))
+    stopped = WavPoolClassifier(**{**FAST, "max_epochs": 60, "early_stopping": True, "patience": 2, "lr": 0.05})
+    stopped.fit(X_train, y_train, validation_data=(X_test, y_test))
+    assert len(stopped.net_.history) < 60
+    with pytest.raises(ValueError, match="previously unseen labels|contains"):
+        WavPoolClassifier(**FAST).fit(X_train, y_train, validation_data=(X_test, y_test + 20))
+
+
+@pytest.mark.parametrize("estimator", [MLPBaselineClassifier(hidden_size=64), CNNBaselineClassifier(channels=(8, 8))])
+def test_baselines_learn_digits_through_the_same_machinery(digits, estimator):
+    X_train, X_test, y_train, y_test = digits
+    clf = estimator.set_params(max_epochs=10, random_state=0).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) > 0.9

@@ -9,6 +9,7 @@ from torch.nn import functional as F
 
 import skwavpool.nn as wavnn
 from skwavpool import MicroWav, WavPool
+from skwavpool.baselines import PaperCNN, PaperMLP
 from skwavpool.nn import PAPER_CONFIG, n_parameters, n_parameters_with_gradient
 from tests.conftest import DEVICES
 
@@ -139,3 +140,16 @@ def test_bad_parameters(kwargs, match):
     params = {"image_shape": (1, 28, 28), "n_classes": 10, **kwargs}
     with pytest.raises(ValueError, match=match):
         WavPool(**params)
+
+
+def test_paper_baselines_have_the_published_shapes():
+    mlp = PaperMLP((28, 28), 10, hidden_size=272)
+    assert n_parameters(mlp) == 784 * 272 + 272 + 272 * 10 + 10
+    cnn = PaperCNN((1, 28, 28), 10, channels=(19, 12), kernel_size=3)
+    convs = [m for m in cnn.features if isinstance(m, torch.nn.Conv2d)]
+    assert [c.bias for c in convs] == [None, None] and [c.padding for c in convs] == [(1, 1), (1, 1)]
+    assert cnn.output.in_features == 12 * 28 * 28  # kernel 3, padding 1: no shrinking, no pooling
+    assert PaperCNN((28, 28), 10, channels=(15, 17), kernel_size=2).output.in_features == 17 * 30 * 30
+    assert cnn(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ValueError, match="kernel_size=9 is too large"):
+        PaperCNN((1, 3, 3), 10, kernel_size=9)
