@@ -233,8 +233,9 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
             split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
         else:
             split = None
-        with self._private_rng():
-            torch.manual_seed(seed)  # the weights and the batch order
+        # Seed the weights and the batch order, then give the caller back torch's random state.
+        with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
+            torch.manual_seed(seed)
             if not warm:
                 self.net_ = self._build_net(len(self.classes_))
             self.net_.train_split = split
@@ -293,10 +294,6 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def _private_rng(self):
-        """Context in which torch's global random state may be used and is then restored."""
-        return torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else [])
 
     def __setstate__(self, state):
         # skorch maps a CUDA-trained net to the CPU when no GPU is present;
