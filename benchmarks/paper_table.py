@@ -206,7 +206,7 @@ def main(argv=None):
     meta = (f"skwavpool {skwavpool.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
             f"{platform.python_implementation()} {platform.python_version()}; {device}; "
             f"{args.seeds} seeds{', quick' if args.quick else ''}; parameters 'with gradient' get a nonzero "
-            "gradient from a batch of 640 random images; wall time {time.time() - start:.0f} s. "
+            f"gradient from a batch of 640 random images; wall time {time.time() - start:.0f} s. "
             "CIFAR-10 is a JPEG quality-75 (lossy) copy of the dataset.")
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.protocol == "A" else "_B"

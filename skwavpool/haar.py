@@ -305,7 +305,7 @@ def haar_mrd_packed(x, levels=None, mode="symmetric"):
 
     Parameters
     ----------
-    x : torch.Tensor of shape (n_samples, *channels, H, W)
+    x : torch.Tensor of shape ``(n_samples, *channels, H, W)``
         Real floating point images, on any device.
     levels : int or None, default=None
         Decomposition depth; ``None`` is the deepest, :func:`max_level`.
@@ -345,7 +345,7 @@ def haar_imrd_packed(coeffs, image_shape, levels=None):
 
     Returns
     -------
-    images : torch.Tensor of shape (n_samples, *image_shape)
+    images : torch.Tensor of shape ``(n_samples, *image_shape)``
 
     Examples
     --------

@@ -194,7 +194,7 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, *input_shape_)
+        X_original : ndarray of shape ``(n_samples, *input_shape_)``
             The images, shaped as the samples passed to :meth:`fit`.
         """
         check_is_fitted(self)
