@@ -130,13 +130,17 @@ def summarise(runs):
             "epochs": float(np.mean([len(r["curve"]) for r in runs]))}
 
 
-def run(protocol, names, seeds, quick, data_dir, cnn_seeds=None, cnn_epochs=None, loader=load, log=print):
-    """All models on all datasets; the CNN, by far the slowest on a CPU, may get
-    fewer seeds and epochs (the table says how many it got)."""
+def run(protocol, names, seeds, quick, data_dir, cnn_seeds=None, cnn_epochs=None, only=None, loader=load,
+        log=print):
+    """The models (or those named in ``only``) on all datasets; the CNN, by far
+    the slowest on a CPU, may get fewer seeds and epochs (the table says how
+    many it got)."""
     results = {}
     for name in names:
         data = split(protocol, loader(name, data_dir), quick)
         for model, estimator in models(name, protocol, 3 if quick else 120).items():
+            if only and model not in only:
+                continue
             n_seeds = seeds
             if model == "CNN (paper)":
                 n_seeds = cnn_seeds or seeds
@@ -152,7 +156,7 @@ def run(protocol, names, seeds, quick, data_dir, cnn_seeds=None, cnn_epochs=None
 
 def markdown(results, protocol, meta):
     statistic = "max over epochs of mean val acc" if protocol == "A" else "mean test acc"
-    lines = [f"# Protocol {protocol}", "", meta, "",
+    lines = [f"# Protocol {protocol}", "", *(f"- {line}" for line in meta), "",
              f"| dataset | model | {statistic} | published | final mean +- sd | parameters | with gradient "
              f"| seeds | epochs | fit time per seed (s) |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -191,6 +195,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--cnn-seeds", type=int, help="fewer seeds for the (slow) CNN")
     parser.add_argument("--cnn-epochs", type=int, help="fewer epochs for the (slow) CNN")
+    parser.add_argument("--models", nargs="+", help="run only these models and merge them into the saved results")
     parser.add_argument("--quick", action="store_true", help="small subsets, 3 epochs, for a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -201,7 +206,8 @@ def main(argv=None):
         "cache": ROOT / "benchmarks" / "cache",
     }
     start = time.time()
-    results = run(args.protocol, args.datasets, args.seeds, args.quick, data_dir, args.cnn_seeds, args.cnn_epochs)
+    results = run(args.protocol, args.datasets, args.seeds, args.quick, data_dir, args.cnn_seeds, args.cnn_epochs,
+                  args.models)
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
     meta = (f"skwavpool {skwavpool.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
             f"{platform.python_implementation()} {platform.python_version()}; {device}; "
@@ -210,10 +216,16 @@ def main(argv=None):
             "CIFAR-10 is a JPEG quality-75 (lossy) copy of the dataset.")
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.protocol == "A" else "_B"
-    (args.out / f"paper_table{suffix}.md").write_text(markdown(results, args.protocol, meta))
-    (args.out / f"paper_table{suffix}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2))
+    saved = args.out / f"paper_table{suffix}.json"
+    metas = [meta]
+    if args.models and saved.exists():  # a partial run updates the saved table
+        previous = json.loads(saved.read_text())
+        results = {**previous["results"], **results}
+        metas = previous["meta"] + [f"{', '.join(args.models)}: {meta}"]
+    saved.write_text(json.dumps({"meta": metas, "results": results}, indent=2))
+    (args.out / f"paper_table{suffix}.md").write_text(markdown(results, args.protocol, metas))
     plot(results, args.out / f"accuracy_vs_params{suffix}.png")
-    print(markdown(results, args.protocol, meta))
+    print(markdown(results, args.protocol, metas))
 
 
 if __name__ == "__main__":

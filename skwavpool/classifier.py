@@ -320,21 +320,22 @@ class WavPoolClassifier(_NetClassifier):
     Parameters
     ----------
     [image parameters]
-    hidden_size : int or list of int, default=128
+    hidden_size : int or list of int, default=180
         Units of each band layer; a list gives one size per level, finest first.
     hidden_layer_scaling : bool, default=False
         The paper's shrinking of ``hidden_size`` for coarser levels.
     levels : list of int or None, default=None
         Detail levels to use, 1 the finest; ``None`` uses all.
-    normalize_levels : bool, default=True
+    normalize_levels : bool, default=False
         Scale level ``l`` by ``2**-l`` so every band is in pixel units (the
-        paper feeds the orthonormal coefficients).
+        orthonormal coefficients, as in the paper, trained better).
     approximation : bool, default=True
         Also learn from the coarsest approximation band.
-    pooling : {"avg", "max"}, default="avg"
+    pooling : {"max", "avg"}, default="max"
         Pooling of the ``(hidden, band, level)`` stack.
-    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
-        Pooling kernel and stride over ``(hidden, band, level)``.
+    pooling_kernel : int or tuple of 3 int, default=(4, 1, 1)
+        Pooling kernel and stride over ``(hidden, band, level)``: by default
+        the maximum of groups of 4 hidden units, every band and level kept.
     ceil_mode : bool, default=True
         Keep partial pooling windows, so nothing is dropped.
     activation : str or None, default="gelu"
@@ -379,13 +380,13 @@ class WavPoolClassifier(_NetClassifier):
         self,
         *,
         image_shape=None,
-        hidden_size=128,
+        hidden_size=180,
         hidden_layer_scaling=False,
         levels=None,
-        normalize_levels=True,
+        normalize_levels=False,
         approximation=True,
-        pooling="avg",
-        pooling_kernel=(2, 1, 1),
+        pooling="max",
+        pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="gelu",
         dropout=0.0,

