@@ -21,8 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skwavpool import HaarMRDTransformer, WavPoolClassifier
-from skwavpool import datasets
+from skwavpool import HaarMRDTransformer, WavPoolClassifier, datasets
 
 LOADERS = {
     "mnist": datasets.load_mnist,

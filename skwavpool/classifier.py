@@ -6,6 +6,7 @@ a benchmark runs WavPool, the MLP and the CNN through the same code path.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,18 +14,18 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
-from torch.utils.data import DataLoader, Sampler
+from skorch.hf import AccelerateMixin
 
 from skwavpool._images import as_tensor, resolve_device, validate_images
-from skwavpool.haar import MODES
 from skwavpool.baselines import PaperCNN, PaperMLP
+from skwavpool.haar import MODES
 from skwavpool.nn import ACTIVATIONS, WavPool
 
 __all__ = ["CNNBaselineClassifier", "MLPBaselineClassifier", "WavPoolClassifier"]
@@ -32,31 +33,41 @@ __all__ = ["CNNBaselineClassifier", "MLPBaselineClassifier", "WavPoolClassifier"
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-class _BatchLoader(DataLoader):
-    """A DataLoader that fetches each batch with one index array into the dataset.
+class _BatchDataset(Dataset):
+    """A skorch Dataset that hands out a whole batch per call.
 
-    torch's default fetches and collates sample by sample, which costs more
-    than WavPool's forward pass on small images; skorch's datasets accept
-    index arrays, so whole batches come in one call.
+    torch's DataLoader fetches through ``__getitems__`` when a dataset has it,
+    with all of a batch's indices at once; with :func:`_whole_batch` as the
+    collate function, a batch then costs one indexing call instead of one per
+    sample, which cost more than WavPool's forward pass on small images. The
+    loaders stay plain DataLoaders, so Accelerate can shard them.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, **kwargs):
-        super().__init__(dataset, batch_size=None, sampler=_BatchIndices(len(dataset), batch_size, shuffle), **kwargs)
+    def __getitems__(self, indices):
+        return self[np.asarray(indices)]
 
 
-class _BatchIndices(Sampler):
-    """Index arrays of consecutive batches, of a fresh random permutation when
-    shuffling (drawn from torch's random state, which ``fit`` seeds)."""
+def _whole_batch(batch):
+    """Collate function for :class:`_BatchDataset`: the batch is already whole."""
+    return batch
 
-    def __init__(self, n, batch_size, shuffle):
-        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
 
-    def __iter__(self):
-        order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
-        return (batch.numpy() for batch in order.split(self.batch_size))
+@contextmanager
+def _torch_threads(n_threads):
+    """Run the block with ``n_threads`` torch threads (None: leave them as they are)."""
+    if n_threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
-    def __len__(self):
-        return -(-self.n // self.batch_size)
+
+class _AcceleratedNetClassifier(AccelerateMixin, NeuralNetClassifier):
+    """skorch's classifier trained through a Hugging Face ``accelerate.Accelerator``."""
 
 
 def _document_training(cls):
@@ -98,6 +109,20 @@ _TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adam"
         Epochs without improvement before stopping.
     device : str, default="auto"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ...
+        Ignored with an ``accelerator``, which places the model itself.
+    n_threads : int or None, default=None
+        torch's intra-op threads while fitting and predicting (restored
+        afterwards). ``None`` leaves torch's setting, which follows
+        ``OMP_NUM_THREADS``: all cores in a plain process, 1 in a Dask
+        worker, whose nanny sets ``OMP_NUM_THREADS=1`` so that parallel fits
+        do not oversubscribe the cores. Pin it to compare runs bit for bit
+        across processes: float sums depend on how the work is split.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``):
+        data-parallel over several GPUs or machines when the script runs under
+        ``accelerate launch``, mixed precision as the accelerator says. The
+        model is unwrapped after training, so the fitted estimator predicts
+        and pickles as usual.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order and the validation split. With a
         fixed value, two fits on the CPU give identical models. The global
@@ -148,6 +173,8 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "accelerator": [HasMethods(["prepare", "backward"]), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -164,7 +191,16 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         if self.verbose >= 2:
             callbacks.append(ProgressBar())
         module, params = self._module()
-        return NeuralNetClassifier(
+        net_class, placement = NeuralNetClassifier, {"device": str(self.device_)}
+        if self.accelerator is not None:
+            # The accelerator's print speaks once per run of several processes;
+            # plain print keeps skorch's rule that verbose=0 prints nothing.
+            net_class, placement = _AcceleratedNetClassifier, {
+                "accelerator": self.accelerator,
+                "device": None,
+                "callbacks__print_log__sink": self.accelerator.print if self.verbose else print,
+            }
+        return net_class(
             module,
             module__image_shape=self.image_shape_,
             module__n_classes=n_classes,
@@ -175,14 +211,15 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=_BatchLoader,
-            iterator_valid=_BatchLoader,
+            dataset=_BatchDataset,
             iterator_train__shuffle=True,
+            iterator_train__collate_fn=_whole_batch,
+            iterator_valid__collate_fn=_whole_batch,
             train_split=None,  # set by fit, which knows the validation data
             callbacks=callbacks,
             classes=np.arange(n_classes),
-            device=str(self.device_),
             verbose=int(self.verbose > 0),
+            **placement,
             **optimizer_kwargs,
         )
 
@@ -222,24 +259,28 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
                 f"got {self.image_shape_} and {encoder.classes_} after {previous[0]} and {previous[1]}."
             )
         self.classes_ = encoder.classes_
-        self.device_ = resolve_device(self.device)
+        self.device_ = self.accelerator.device if self.accelerator is not None else resolve_device(self.device)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         if validation_data is not None:
             X_val, y_val = validation_data
             val_images = validate_images(self, X_val, reset=False)
             check_consistent_length(val_images, y_val)
-            split = predefined_split(Dataset(*self._tensors(val_images, encoder.transform(column_or_1d(y_val)))))
+            split = predefined_split(_BatchDataset(*self._tensors(val_images, encoder.transform(column_or_1d(y_val)))))
         elif self.early_stopping:
             split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
         else:
             split = None
-        # Seed the weights and the batch order, then give the caller back torch's random state.
+        # Seed the weights and the batch order (a generator of the loader's own,
+        # which Accelerate keeps), then give the caller back torch's random state.
         with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
             torch.manual_seed(seed)
             if not warm:
                 self.net_ = self._build_net(len(self.classes_))
+            # Attributes, not set_params, which would re-initialise a fitted net.
             self.net_.train_split = split
-            self.net_.partial_fit(*self._tensors(images, encoder.transform(y)))
+            self.net_.iterator_train__generator = torch.Generator().manual_seed(seed)
+            with _torch_threads(self.n_threads):
+                self.net_.partial_fit(*self._tensors(images, encoder.transform(y)))
         return self
 
     @staticmethod
@@ -267,7 +308,7 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         # more per-batch overhead than WavPool's forward pass costs.
         module = self.net_.module_.eval()
         proba = np.empty((len(images), len(self.classes_)))
-        with torch.no_grad():
+        with torch.no_grad(), _torch_threads(self.n_threads):
             for start in range(0, len(images), self.batch_size):
                 batch = as_tensor(images[start : start + self.batch_size], self.device_)
                 # A short last batch is padded to full size: matrix kernels pick
@@ -299,7 +340,7 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         # skorch maps a CUDA-trained net to the CPU when no GPU is present;
         # keep device_ telling the truth about where the model now lives.
         super().__setstate__(state)
-        if "net_" in state:
+        if "net_" in state and self.net_.device is not None:  # None: Accelerate placed it
             self.device_ = torch.device(self.net_.device)
 
     def __sklearn_tags__(self):
@@ -401,6 +442,8 @@ class WavPoolClassifier(_NetClassifier):
         validation_fraction=0.1,
         patience=5,
         device="auto",
+        n_threads=None,
+        accelerator=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -428,6 +471,8 @@ class WavPoolClassifier(_NetClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.n_threads = n_threads
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -493,6 +538,8 @@ class MLPBaselineClassifier(_NetClassifier):
         validation_fraction=0.1,
         patience=5,
         device="auto",
+        n_threads=None,
+        accelerator=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -510,6 +557,8 @@ class MLPBaselineClassifier(_NetClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.n_threads = n_threads
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -567,6 +616,8 @@ class CNNBaselineClassifier(_NetClassifier):
         validation_fraction=0.1,
         patience=5,
         device="auto",
+        n_threads=None,
+        accelerator=None,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -585,6 +636,8 @@ class CNNBaselineClassifier(_NetClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.n_threads = n_threads
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start

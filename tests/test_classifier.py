@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skwavpool import CNNBaselineClassifier, MLPBaselineClassifier, WavPoolClassifier
+from skwavpool import CNNBaselineClassifier, MLPBaselineClassifier, WavPool, WavPoolClassifier
 
 FAST = {"max_epochs": 10, "hidden_size": 32, "random_state": 0}
 
@@ -159,6 +159,8 @@ def test_model_selection_and_pipeline(digits):
         ({}, lambda y: y + 0.5, ValueError, "Unknown label type"),
         ({"optimizer": "lbfgs"}, lambda y: y, ValueError, "'optimizer' parameter"),
         ({"lr": 0}, lambda y: y, ValueError, "'lr' parameter"),
+        ({"n_threads": 0}, lambda y: y, ValueError, "'n_threads' parameter"),
+        ({"accelerator": "yes"}, lambda y: y, ValueError, "'accelerator' parameter"),
         ({"image_shape": (7, 7)}, lambda y: y, ValueError, "image_shape=.* holds 49 values"),
         ({"levels": [4]}, lambda y: y, ValueError, "levels must be detail levels between 1 and 3"),
         ({"device": "cuda:7" if not torch.cuda.is_available() else "nope"}, lambda y: y, ValueError, "device"),
@@ -197,3 +199,34 @@ def test_baselines_learn_digits_through_the_same_machinery(digits, estimator):
     X_train, X_test, y_train, y_test = digits
     clf = estimator.set_params(max_epochs=10, random_state=0).fit(X_train, y_train)
     assert clf.score(X_test, y_test) > 0.9
+
+
+def test_n_threads_holds_while_fitting_and_predicting_then_is_restored(digits, monkeypatch):
+    X_train, X_test, y_train, _ = digits
+    seen = []
+    forward = WavPool.forward
+    monkeypatch.setattr(WavPool, "forward", lambda self, x: seen.append(torch.get_num_threads()) or forward(self, x))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clf = WavPoolClassifier(**{**FAST, "max_epochs": 1}, n_threads=1).fit(X_train, y_train)
+        clf.predict(X_test)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
+
+
+def test_training_through_accelerate_gives_the_same_model(digits):
+    from accelerate import Accelerator
+    from skorch.hf import AccelerateMixin
+
+    X_train, X_test, y_train, _ = digits
+    plain = WavPoolClassifier(**FAST, n_threads=1).fit(X_train, y_train)
+    accelerated = WavPoolClassifier(**FAST, n_threads=1, accelerator=Accelerator(cpu=True)).fit(X_train, y_train)
+    assert isinstance(accelerated.net_, AccelerateMixin)
+    assert accelerated.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(accelerated.predict_proba(X_test), plain.predict_proba(X_test))
+    with pytest.warns(UserWarning, match="device"):  # skorch: Accelerate placed the model, not the net
+        restored = pickle.loads(pickle.dumps(accelerated))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), plain.predict_proba(X_test))
