@@ -7,6 +7,7 @@ Shared by :class:`~skwavpool.HaarMRDTransformer` and
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from numbers import Integral
 
@@ -94,6 +95,29 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
         )
     images = X.reshape(X.shape[0], *estimator.image_shape_)
     return (images, y) if with_y else images
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array`` (without importing dask)."""
+    dask_array = sys.modules.get("dask.array")
+    return dask_array is not None and isinstance(X, dask_array.Array)
+
+
+def check_dask_images(estimator, X):
+    """Check a dask array's layout against the fitted estimator, without computing it.
+
+    Its values (NaN, infinity) are checked chunk by chunk when it is computed.
+    """
+    expected = estimator.input_shape_
+    if X.ndim not in (2, 3, 4) or (X.ndim == 2 and X.shape[1:] != (estimator.n_features_in_,)) or (
+        X.ndim > 2 and X.shape[1:] != expected
+    ):
+        raise ValueError(
+            f"X has samples of shape {X.shape[1:]}, but {type(estimator).__name__} was fitted on "
+            f"samples of shape {expected} ({estimator.n_features_in_} features)."
+        )
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers, got a dask array of dtype {X.dtype}.")
 
 
 def resolve_device(device):

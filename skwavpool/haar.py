@@ -220,11 +220,13 @@ def _quads(y):
     return y[..., 0::2, 0::2], y[..., 0::2, 1::2], y[..., 1::2, 0::2], y[..., 1::2, 1::2]
 
 
-def _decompose(x, levels, mode):
-    """Packed MRD of ``x`` (B, *rest, H, W): a new ``(B, K)`` tensor."""
+def _decompose(x, levels, mode, coeffs=None):
+    """Packed MRD of ``x`` (B, *rest, H, W), written into ``coeffs`` (B, K),
+    a new tensor unless given."""
     rest, shape = x.shape[1:-2], x.shape[-2:]
     shapes = mrd_shapes(shape, levels)
-    coeffs = x.new_empty(x.shape[0], math.prod(rest) * n_coefficients(shape, levels))
+    if coeffs is None:
+        coeffs = x.new_empty(x.shape[0], math.prod(rest) * n_coefficients(shape, levels))
     approx, *details = _bands(coeffs, rest, shapes)
     if levels == 0:
         approx.copy_(x)
@@ -300,7 +302,7 @@ def _check_images(x, name, min_ndim):
         raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}.")
 
 
-def haar_mrd_packed(x, levels=None, mode="symmetric"):
+def haar_mrd_packed(x, levels=None, mode="symmetric", *, out=None):
     """Haar MRD of a batch, all coefficients of a sample packed in one row.
 
     Parameters
@@ -311,6 +313,11 @@ def haar_mrd_packed(x, levels=None, mode="symmetric"):
         Decomposition depth; ``None`` is the deepest, :func:`max_level`.
     mode : str, default="symmetric"
         Signal extension for odd sides, one of :data:`MODES`.
+    out : torch.Tensor of shape (n_samples, n_coefficients) or None, default=None
+        Write the coefficients into this C-contiguous tensor of ``x``'s dtype and
+        device instead of a new one, saving the copy when the caller has the
+        final buffer (a numpy array seen through :func:`torch.from_numpy`, say).
+        Like torch's own ``out=`` arguments, it does not support autograd.
 
     Returns
     -------
@@ -328,7 +335,20 @@ def haar_mrd_packed(x, levels=None, mode="symmetric"):
     """
     _check_images(x, "x", 3)
     _check_mode(mode)
-    return _Decompose.apply(x, _check_levels(levels, x.shape[-2:]), mode)
+    levels = _check_levels(levels, x.shape[-2:])
+    if out is None:
+        return _Decompose.apply(x, levels, mode)
+    expected = (x.shape[0], math.prod(x.shape[1:-2]) * n_coefficients(x.shape[-2:], levels))
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != expected:
+        raise ValueError(f"out must be a tensor of shape {expected}, got {getattr(out, 'shape', type(out).__name__)}.")
+    if out.dtype != x.dtype or out.device != x.device or not out.is_contiguous():
+        raise ValueError(
+            f"out must be a contiguous {x.dtype} tensor on {x.device}, "
+            f"got {'a contiguous' if out.is_contiguous() else 'a non-contiguous'} {out.dtype} tensor on {out.device}."
+        )
+    if torch.is_grad_enabled() and (x.requires_grad or out.requires_grad):
+        raise RuntimeError("haar_mrd_packed(..., out=...) does not support autograd; leave out=None.")
+    return _decompose(x, levels, mode, out)
 
 
 def haar_imrd_packed(coeffs, image_shape, levels=None):

@@ -11,7 +11,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skwavpool._images import as_tensor, resolve_device, validate_images
+from skwavpool._images import as_tensor, check_dask_images, is_dask_array, resolve_device, validate_images
 from skwavpool.haar import MODES, _check_levels, haar_imrd_packed, haar_mrd_packed, mrd_shapes
 
 __all__ = ["HaarMRDTransformer"]
@@ -53,8 +53,19 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         Where torch computes: ``"cpu"``, ``"cuda"``, ``"cuda:1"``... or ``"auto"``
         (CUDA when available). Inputs and outputs stay numpy arrays.
     batch_size : int or None, default=None
-        Images sent to the device per call; ``None`` sends all at once. Set it
-        to bound the device memory on large inputs.
+        Images sent to the device per call; ``None`` sends all at once. On the
+        CPU the coefficients are written straight into the output array and
+        the engine works in chunks of a few MiB, so peak memory is the input
+        plus the output plus a few MiB whatever this says; on a GPU, or with
+        some ``bands`` dropped, set it to bound the memory on large inputs.
+
+    Notes
+    -----
+    A ``dask.array.Array`` passed to :meth:`transform` or
+    :meth:`inverse_transform` gives a dask array back, lazily: each chunk of
+    samples is transformed when it is computed, so arrays larger than memory
+    go through chunk by chunk. :meth:`fit` reads only its shape and its first
+    sample; NaN and infinity are caught chunk by chunk, at compute time.
 
     Attributes
     ----------
@@ -134,7 +145,8 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         if self.bands is not None and (not self.bands or set(self.bands) - set(_BAND_KINDS)):
             raise ValueError(f"bands must be None or a string of 'a', 'h', 'v', 'd', got {self.bands!r}.")
         resolve_device(self.device)
-        validate_images(self, X, reset=True, image_shape=self.image_shape)
+        # Fitting needs the layout only: a dask array's first sample tells it.
+        validate_images(self, X[:1].compute() if is_dask_array(X) else X, reset=True, image_shape=self.image_shape)
         self.levels_ = _check_levels(self.levels, self.image_shape_[1:])
         return self
 
@@ -171,16 +183,32 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         -------
         Xt : ndarray of shape (n_samples, n_features_out)
             Coefficients in ``pywt.wavedec2`` order, in ``X``'s float dtype
-            (float32 stays float32, anything else becomes float64).
+            (float32 stays float32, anything else becomes float64); a lazy dask
+            array, chunked along samples as ``X``, for a dask array ``X``.
         """
         check_is_fitted(self)
+        kept = self._kept_columns()
+        if is_dask_array(X):
+            check_dask_images(self, X)
+            X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+            return X.map_blocks(
+                self.transform,
+                drop_axis=list(range(2, X.ndim)),
+                chunks=(X.chunks[0], (int(kept.sum()),)),
+                dtype=np.float32 if X.dtype == np.float32 else np.float64,
+                meta=np.empty((0, 0), dtype=np.float32 if X.dtype == np.float32 else np.float64),
+            )
         images = validate_images(self, X, reset=False)
         device = resolve_device(self.device)
-        kept = self._kept_columns()
         out = np.empty((images.shape[0], int(kept.sum())), dtype=images.dtype)
         with torch.no_grad():
             for rows in self._batches(images.shape[0]):
-                coeffs = haar_mrd_packed(as_tensor(images[rows], device), self.levels_, self.mode).cpu().numpy()
+                batch = as_tensor(images[rows], device)
+                if device.type == "cpu" and self.bands is None:
+                    # Straight into the output: no batch-sized temporary.
+                    haar_mrd_packed(batch, self.levels_, self.mode, out=torch.from_numpy(out[rows]))
+                    continue
+                coeffs = haar_mrd_packed(batch, self.levels_, self.mode).cpu().numpy()
                 out[rows] = coeffs if self.bands is None else coeffs[:, kept]
         return out
 
@@ -195,10 +223,25 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_original : ndarray of shape ``(n_samples, *input_shape_)``
-            The images, shaped as the samples passed to :meth:`fit`.
+            The images, shaped as the samples passed to :meth:`fit`; a lazy
+            dask array for a dask array ``X``.
         """
         check_is_fitted(self)
         kept = self._kept_columns()
+        if is_dask_array(X):
+            if X.ndim != 2 or X.shape[1] != kept.sum():
+                raise ValueError(
+                    f"X must have shape (n_samples, {int(kept.sum())}), got a dask array of shape {X.shape}."
+                )
+            X = X.rechunk({1: -1})
+            dtype = np.float32 if X.dtype == np.float32 else np.float64
+            return X.map_blocks(
+                self.inverse_transform,
+                new_axis=list(range(2, len(self.input_shape_) + 1)),
+                chunks=(X.chunks[0], *((size,) for size in self.input_shape_)),
+                dtype=dtype,
+                meta=np.empty((0,) * (len(self.input_shape_) + 1), dtype=dtype),
+            )
         X = check_array(X, dtype=[np.float64, np.float32])
         if X.shape[1] != kept.sum():
             raise ValueError(

@@ -162,3 +162,16 @@ def test_imrd_accepts_modified_bands():
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_packed_out_writes_in_place_and_checks_its_buffer():
+    x = torch.rand(6, 2, 9, 8, dtype=torch.float64)
+    out = torch.empty(6, 2 * n_coefficients((9, 8), 3), dtype=torch.float64)
+    assert haar_mrd_packed(x, out=out) is out
+    torch.testing.assert_close(out, haar_mrd_packed(x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="out must be a tensor of shape"):
+        haar_mrd_packed(x, out=out[:, 1:])
+    with pytest.raises(ValueError, match="contiguous torch.float64"):
+        haar_mrd_packed(x, out=out.float())
+    with pytest.raises(RuntimeError, match="autograd"):
+        haar_mrd_packed(x.requires_grad_(), out=out)
