@@ -111,8 +111,8 @@ _TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adam"
         ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ...
         Ignored with an ``accelerator``, which places the model itself.
     n_threads : int or None, default=None
-        torch's intra-op threads while fitting and predicting (restored
-        afterwards). ``None`` leaves torch's setting, which follows
+        Number of torch intra-op threads while fitting and predicting
+        (restored afterwards). ``None`` leaves torch's setting, which follows
         ``OMP_NUM_THREADS``: all cores in a plain process, 1 in a Dask
         worker, whose nanny sets ``OMP_NUM_THREADS=1`` so that parallel fits
         do not oversubscribe the cores. Pin it to compare runs bit for bit

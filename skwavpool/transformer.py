@@ -59,14 +59,6 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         plus the output plus a few MiB whatever this says; on a GPU, or with
         some ``bands`` dropped, set it to bound the memory on large inputs.
 
-    Notes
-    -----
-    A ``dask.array.Array`` passed to :meth:`transform` or
-    :meth:`inverse_transform` gives a dask array back, lazily: each chunk of
-    samples is transformed when it is computed, so arrays larger than memory
-    go through chunk by chunk. :meth:`fit` reads only its shape and its first
-    sample; NaN and infinity are caught chunk by chunk, at compute time.
-
     Attributes
     ----------
     levels_ : int
@@ -84,6 +76,14 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
     See Also
     --------
     skwavpool.haar.haar_mrd : The torch function behind it.
+
+    Notes
+    -----
+    A ``dask.array.Array`` passed to :meth:`transform` or
+    :meth:`inverse_transform` gives a dask array back, lazily: each chunk of
+    samples is transformed when it is computed, so arrays larger than memory
+    go through chunk by chunk. :meth:`fit` reads only its shape and its first
+    sample; NaN and infinity are caught chunk by chunk, at compute time.
 
     Examples
     --------
