@@ -170,19 +170,28 @@ def markdown(results, protocol, meta):
 
 def plot(results, path):
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = sorted({r["dataset"] for r in results.values()})
+    models = list(dict.fromkeys(r["model"] for r in results.values()))
+    colours = dict(zip(models, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names):
         for r in (r for r in results.values() if r["dataset"] == name):
-            ax.errorbar(r["parameters"], r["final_mean"], yerr=r["final_sd"], fmt="o", capsize=3, label=r["model"])
-        ax.set(xscale="log", title=name, xlabel="trainable parameters", ylabel="accuracy (final epoch)")
+            ax.errorbar(r["parameters"], r["final_mean"], yerr=r["final_sd"], fmt="o", capsize=3,
+                        color=colours[r["model"]], label=r["model"])
+        # The counts span well under a decade: a linear axis in thousands reads better than a log one.
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:.0f}k"))
+        ax.margins(x=0.15, y=0.15)
+        ax.set(title=name, xlabel="trainable parameters", ylabel="accuracy (final epoch)")
         ax.grid(alpha=0.3)
-    axes[0][-1].legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    # One legend below the panels, where it hides no marker.
+    handles = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
