@@ -191,12 +191,13 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         if is_dask_array(X):
             check_dask_images(self, X)
             X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+            dtype = np.float32 if X.dtype == np.float32 else np.float64
             return X.map_blocks(
                 self.transform,
                 drop_axis=list(range(2, X.ndim)),
                 chunks=(X.chunks[0], (int(kept.sum()),)),
-                dtype=np.float32 if X.dtype == np.float32 else np.float64,
-                meta=np.empty((0, 0), dtype=np.float32 if X.dtype == np.float32 else np.float64),
+                dtype=dtype,
+                meta=np.empty((0, 0), dtype=dtype),
             )
         images = validate_images(self, X, reset=False)
         device = resolve_device(self.device)
