@@ -120,6 +120,23 @@ def check_dask_images(estimator, X):
         raise TypeError(f"X must hold real numbers, got a dask array of dtype {X.dtype}.")
 
 
+def map_sample_chunks(function, X, sample_shape):
+    """Lazily apply ``function`` (numpy in, numpy out) to each chunk of samples
+    of the dask array ``X``; ``function`` returns samples of ``sample_shape``,
+    float32 for float32 input and float64 otherwise."""
+    X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})  # whole samples in every chunk
+    ndim = 1 + len(sample_shape)
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    return X.map_blocks(
+        function,
+        drop_axis=list(range(ndim, X.ndim)),
+        new_axis=list(range(X.ndim, ndim)) or None,
+        chunks=(X.chunks[0], *((size,) for size in sample_shape)),
+        dtype=dtype,
+        meta=np.empty((0,) * ndim, dtype=dtype),
+    )
+
+
 def resolve_device(device):
     """``torch.device`` for a ``device`` parameter; ``"auto"`` picks CUDA when available."""
     if device == "auto":

@@ -11,7 +11,14 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from skwavpool._images import as_tensor, check_dask_images, is_dask_array, resolve_device, validate_images
+from skwavpool._images import (
+    as_tensor,
+    check_dask_images,
+    is_dask_array,
+    map_sample_chunks,
+    resolve_device,
+    validate_images,
+)
 from skwavpool.haar import MODES, _check_levels, haar_imrd_packed, haar_mrd_packed, mrd_shapes
 
 __all__ = ["HaarMRDTransformer"]
@@ -190,15 +197,7 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         kept = self._kept_columns()
         if is_dask_array(X):
             check_dask_images(self, X)
-            X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-            return X.map_blocks(
-                self.transform,
-                drop_axis=list(range(2, X.ndim)),
-                chunks=(X.chunks[0], (int(kept.sum()),)),
-                dtype=dtype,
-                meta=np.empty((0, 0), dtype=dtype),
-            )
+            return map_sample_chunks(self.transform, X, (int(kept.sum()),))
         images = validate_images(self, X, reset=False)
         device = resolve_device(self.device)
         out = np.empty((images.shape[0], int(kept.sum())), dtype=images.dtype)
@@ -234,15 +233,7 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"X must have shape (n_samples, {int(kept.sum())}), got a dask array of shape {X.shape}."
                 )
-            X = X.rechunk({1: -1})
-            dtype = np.float32 if X.dtype == np.float32 else np.float64
-            return X.map_blocks(
-                self.inverse_transform,
-                new_axis=list(range(2, len(self.input_shape_) + 1)),
-                chunks=(X.chunks[0], *((size,) for size in self.input_shape_)),
-                dtype=dtype,
-                meta=np.empty((0,) * (len(self.input_shape_) + 1), dtype=dtype),
-            )
+            return map_sample_chunks(self.inverse_transform, X, self.input_shape_)
         X = check_array(X, dtype=[np.float64, np.float32])
         if X.shape[1] != kept.sum():
             raise ValueError(
