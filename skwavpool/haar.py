@@ -12,15 +12,19 @@ sides to one coefficient in each of four half-size bands::
     vertical       V = (p - q + r - s) / 2    (difference between columns)
     diagonal       D = (p - q - r + s) / 2
 
-The 4x4 matrix behind this is symmetric and orthogonal, so the very same
-"butterfly" maps ``(A, H, V, D)`` back to ``(p, q, r, s)``. An odd side is first
-extended by one row or column as the signal-extension ``mode`` says (for Haar
-only the one extra sample matters), and the inverse crops it away again. The
-next level decomposes ``A``.
+It is computed as two separable passes: the half sums and differences of
+row pairs, ``((p, q) + (r, s)) / 2`` and ``((p, q) - (r, s)) / 2``, read whole
+contiguous rows; then the sums and differences of column pairs of those give
+``A, V`` and ``H, D``. The 4x4 matrix behind the step is symmetric and
+orthogonal, so the inverse runs the same two passes in reverse order (halving
+the column step instead). An odd side is first extended by one row or column
+as the signal-extension ``mode`` says (for Haar only the one extra sample
+matters), and the inverse crops it away again. The next level decomposes ``A``.
 
 Speed and memory: all coefficients of one call live in a single buffer that is
-allocated once and written in place (``out=``), and the images are processed in
-chunks, so the temporaries stay small whatever the batch size.
+allocated once and written in place (``out=``), the images are processed in
+chunks, and the chunk-sized scratch is allocated once per call, so the
+temporaries stay small whatever the batch size.
 """
 
 from __future__ import annotations
@@ -148,16 +152,27 @@ def _chunk(images, per_image, itemsize, device):
     return max(1, _CHUNK_BYTES // max(per_image * itemsize, 1))
 
 
-def _butterfly(p, q, r, s, out):
-    """Write ``((p+q) +- (r+s)) / 2, ((p-q) +- (r-s)) / 2`` into the four ``out``."""
-    a, h, v, d = out
-    t1, t2 = p + q, r + s
-    torch.lerp(t1, t2, 0.5, out=a)  # (t1 + t2) / 2 in one pass
-    torch.sub(t1, a, out=h)  # (t1 - t2) / 2
-    torch.sub(p, q, out=t1)
-    torch.sub(r, s, out=t2)
-    torch.lerp(t1, t2, 0.5, out=v)
-    torch.sub(t1, v, out=d)
+def _half(a, b, out):
+    """Write ``(a + b) / 2`` and ``(a - b) / 2`` into the two ``out``."""
+    total, diff = out
+    torch.lerp(a, b, 0.5, out=total)  # (a + b) / 2 in one pass
+    torch.sub(a, total, out=diff)
+
+
+def _full(a, b, out):
+    """Write ``a + b`` and ``a - b`` into the two ``out``."""
+    torch.add(a, b, out=out[0])
+    torch.sub(a, b, out=out[1])
+
+
+def _rows(y):
+    """The even and odd rows of ``y`` (..., 2h, w): inner dimension contiguous."""
+    return y[..., 0::2, :], y[..., 1::2, :]
+
+
+def _columns(y):
+    """The even and odd columns of ``y`` (..., h, 2w)."""
+    return y[..., 0::2], y[..., 1::2]
 
 
 def _extend(x, mode):
@@ -215,11 +230,6 @@ def _bands(coeffs, rest, shapes):
     return bands
 
 
-def _quads(y):
-    """The four interleaved ``[[p, q], [r, s]]`` sub-grids of ``y`` (..., 2h, 2w)."""
-    return y[..., 0::2, 0::2], y[..., 0::2, 1::2], y[..., 1::2, 0::2], y[..., 1::2, 1::2]
-
-
 def _decompose(x, levels, mode, coeffs=None):
     """Packed MRD of ``x`` (B, *rest, H, W), written into ``coeffs`` (B, K),
     a new tensor unless given."""
@@ -230,18 +240,33 @@ def _decompose(x, levels, mode, coeffs=None):
     approx, *details = _bands(coeffs, rest, shapes)
     if levels == 0:
         approx.copy_(x)
+        return coeffs
     step = _chunk(x.shape[0], math.prod(x.shape[1:]), x.element_size(), x.device)
+    # Scratch allocated once and reused by every chunk and level: the row
+    # means and the intermediate approximations. An approximation may
+    # overwrite its own input, which the row step has read in full by then.
+    per_chunk = min(step, x.shape[0]) * math.prod(rest) * shapes[1][0] * shapes[1][1]
+    scratch_means, scratch_approx = x.new_empty(4 * per_chunk), x.new_empty(per_chunk)
     for i in range(0, x.shape[0], step):
         a = x[i : i + step]
         for level in range(1, levels + 1):
             k = 3 * (levels - level)  # details are stored coarsest level first
             h, v, d = (band[i : i + step] for band in details[k : k + 3])
-            # The last approximation goes straight into the buffer; the
-            # intermediate ones are chunk-sized scratch.
-            target = approx[i : i + step] if level == levels else torch.empty_like(h)
-            _butterfly(*_quads(_extend(a, mode)), out=(target, h, v, d))
+            target = approx[i : i + step] if level == levels else _view(scratch_approx, h.shape)
+            # Rows first, as one pass over contiguous rows that halves the
+            # data; only the column step reads every other element.
+            y = _extend(a, mode)
+            means = _view(scratch_means, (2, *y.shape[:-2], y.shape[-2] // 2, y.shape[-1]))
+            _half(*_rows(y), out=means)
+            _full(*_columns(means[0]), out=(target, v))
+            _full(*_columns(means[1]), out=(h, d))
             a = target
     return coeffs
+
+
+def _view(buffer, shape):
+    """The start of the flat ``buffer`` seen as a tensor of ``shape``."""
+    return buffer[: math.prod(shape)].view(shape)
 
 
 def _reconstruct(coeffs, rest, shape, levels, fold_mode):
@@ -256,8 +281,11 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode):
         for level in range(levels, 0, -1):
             k = 3 * (levels - level)
             h, v, d = (band[i : i + step] for band in details[k : k + 3])
+            means = a.new_empty(2, *a.shape[:-2], a.shape[-2], 2 * a.shape[-1])
+            _half(a, v, out=_columns(means[0]))
+            _half(h, d, out=_columns(means[1]))
             y = a.new_empty(*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1])
-            _butterfly(a, h, v, d, out=_quads(y))
+            _full(means[0], means[1], out=_rows(y))
             a = _fold(y, *shapes[level - 1], fold_mode)
         out[i : i + step] = a
     return out
