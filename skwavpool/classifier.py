@@ -44,7 +44,10 @@ class _BatchDataset(Dataset):
     """
 
     def __getitems__(self, indices):
-        return self[np.asarray(indices)]
+        # Index the tensors directly: skorch's generic indexing goes through
+        # sklearn's _safe_indexing, which inspects every index in Python.
+        rows = torch.as_tensor(indices)
+        return self.X[rows], self.y[rows]
 
 
 def _whole_batch(batch):
@@ -66,7 +69,17 @@ def _torch_threads(n_threads):
         torch.set_num_threads(before)
 
 
-class _AcceleratedNetClassifier(AccelerateMixin, NeuralNetClassifier):
+class _NeuralNetClassifier(NeuralNetClassifier):
+    """skorch's classifier, minus a per-batch cost that matters for small networks."""
+
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, and Module.train walks the
+        # whole module tree each time; the mode only changes between epochs.
+        if self.module_.training != training:
+            super()._set_training(training)
+
+
+class _AcceleratedNetClassifier(AccelerateMixin, _NeuralNetClassifier):
     """skorch's classifier trained through a Hugging Face ``accelerate.Accelerator``."""
 
 
@@ -191,7 +204,7 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         if self.verbose >= 2:
             callbacks.append(ProgressBar())
         module, params = self._module()
-        net_class, placement = NeuralNetClassifier, {"device": str(self.device_)}
+        net_class, placement = _NeuralNetClassifier, {"device": str(self.device_)}
         if self.accelerator is not None:
             # The accelerator's print speaks once per run of several processes;
             # plain print keeps skorch's rule that verbose=0 prints nothing.

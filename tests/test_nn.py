@@ -114,11 +114,15 @@ def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch):
 @pytest.mark.parametrize("ceil_mode", [True, False])
 @pytest.mark.parametrize("kernel", [(2, 2, 2), (2, 1, 1), (3, 2, 4), (1, 3, 2)])
 def test_pooling_equals_torch_3d_pooling(kind, ceil_mode, kernel):
-    stack = torch.randn(5, 4, 3, 11, dtype=torch.float64)  # (batch, level, band, hidden)
+    stack = torch.randn(5, 4, 3, 11, dtype=torch.float64, requires_grad=True)  # (batch, level, band, hidden)
     pool = (torch.nn.MaxPool3d if kind == "max" else torch.nn.AvgPool3d)(kernel, ceil_mode=ceil_mode)
     expected = pool(stack.permute(0, 3, 2, 1).unsqueeze(1)).squeeze(1)  # over (hidden, band, level)
     got = wavnn._pool(stack, kernel[::-1], kind, ceil_mode).permute(0, 3, 2, 1)
     torch.testing.assert_close(got, expected)
+    weights = torch.randn_like(expected)
+    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), stack)
+    (got_grad,) = torch.autograd.grad((got * weights).sum(), stack)
+    torch.testing.assert_close(got_grad, expected_grad)
 
 
 def test_micro_wav_gives_each_band_its_own_layer():
