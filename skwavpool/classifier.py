@@ -393,8 +393,8 @@ class WavPoolClassifier(_NetClassifier):
     ceil_mode : bool, default=True
         Keep partial pooling windows, so nothing is dropped.
     activation : str or None, default="gelu"
-        Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"tanh"``,
-        ``"elu"``, ``"leaky_relu"`` or None.
+        Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"silu"``,
+        ``"tanh"``, ``"elu"``, ``"leaky_relu"`` or None.
     dropout : float, default=0.0
         Dropout rate before the output layer.
     mode : str, default="reflect"

@@ -25,7 +25,14 @@ from skwavpool.haar import MODES, haar_mrd_packed, max_level, mrd_shapes, n_coef
 __all__ = ["ACTIVATIONS", "PAPER_CONFIG", "MicroWav", "WavPool", "n_parameters", "n_parameters_with_gradient"]
 
 #: Names accepted for ``activation``; ``None`` means none, as in the paper.
-ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+}
 
 #: The network of the paper and of ``wavpool`` 0.1.3, for one-to-one comparisons:
 #: ``WavPool(image_shape, n_classes, hidden_size=268, **PAPER_CONFIG)``. Note
@@ -348,9 +355,8 @@ class _WindowPool(torch.autograd.Function):
     def forward(ctx, x, dim, k, kind, ceil_mode):
         n = x.shape[dim]
         windows = _pooled_size(n, k, ceil_mode)
-        if windows * k > n:  # a partial last window: fill it with what never wins or counts
-            fill = x.new_full((*x.shape[:dim], windows * k - n, *x.shape[dim + 1 :]), -math.inf if kind == "max" else 0)
-            x = torch.cat([x, fill], dim)
+        # A partial last window is filled with what never wins or counts.
+        x = _pad_to(x, dim, windows * k, -math.inf if kind == "max" else 0.0)
         view = x.narrow(dim, 0, windows * k).unflatten(dim, (windows, k))
         if kind == "max":
             out = view.amax(dim + 1)
@@ -359,23 +365,28 @@ class _WindowPool(torch.autograd.Function):
             sizes = torch.tensor([min(k, n - w * k) for w in range(windows)], dtype=x.dtype, device=x.device)
             ctx.sizes = sizes.view(-1, *[1] * (x.ndim - dim - 1))
             out = view.sum(dim + 1) / ctx.sizes
-        ctx.meta = (dim, k, kind, n)
+        ctx.meta = (dim, kind, n, view.shape)
         return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        dim, k, kind, n = ctx.meta
+        dim, kind, n, view_shape = ctx.meta
         if kind == "max":
             view, out = ctx.saved_tensors
             grad_view = (view == out.unsqueeze(dim + 1)) * grad.unsqueeze(dim + 1)
         else:
-            grad_view = (grad / ctx.sizes).unsqueeze(dim + 1).expand(*grad.shape[: dim + 1], k, *grad.shape[dim + 1 :])
-        grad_x = grad_view.flatten(dim, dim + 1)
-        covered = grad_x.shape[dim]
-        if covered < n:  # floor mode: the entries past the last window get none
-            grad_x = torch.cat([grad_x, grad_x.new_zeros(*grad_x.shape[:dim], n - covered, *grad_x.shape[dim + 1 :])], dim)
-        return grad_x.narrow(dim, 0, n), None, None, None, None
+            grad_view = (grad / ctx.sizes).unsqueeze(dim + 1).expand(view_shape)
+        # In floor mode the entries past the last window get no gradient.
+        return _pad_to(grad_view.flatten(dim, dim + 1), dim, n, 0.0).narrow(dim, 0, n), None, None, None, None
+
+
+def _pad_to(x, dim, size, value):
+    """``x`` extended along ``dim`` to ``size`` entries of ``value`` (as it is if it has as many)."""
+    extra = size - x.shape[dim]
+    if extra <= 0:
+        return x
+    return torch.cat([x, x.new_full((*x.shape[:dim], extra, *x.shape[dim + 1 :]), value)], dim)
 
 
 def n_parameters(module):
