@@ -71,7 +71,8 @@ def models(name, protocol, epochs):
     """The estimators compared on dataset ``name``: the paper's three and our default."""
     (wav_hidden, wav_lr), (mlp_hidden, mlp_lr), (channels, kernel, cnn_lr) = (
         PAPER[name]["wavpool"], PAPER[name]["mlp"], PAPER[name]["cnn"])
-    sgd = {"optimizer": "sgd", "batch_size": 640, "max_epochs": epochs, "device": "auto"}
+    sgd = {"optimizer": "sgd", "lr_schedule": None, "weight_decay": 0.0, "batch_size": 640, "max_epochs": epochs,
+           "device": "auto"}
     if protocol == "B":
         sgd["early_stopping"] = True
     ours = {"device": "auto", "early_stopping": protocol == "B", "max_epochs": min(epochs, 30)}

@@ -60,7 +60,7 @@ ax.set(
     xscale="log",
     xlabel="trainable parameters",
     ylabel="test accuracy",
-    title="Digits, 20 epochs of Adam for every network",
+    title="Digits, 20 epochs of AdamW for every network",
 )
 ax.grid(True, which="both", alpha=0.3)
 ax.legend()

@@ -18,10 +18,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import EarlyStopping, LRScheduler, ProgressBar
 from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from skwavpool._images import as_tensor, resolve_device, validate_images
 from skwavpool.baselines import PaperCNN, PaperMLP
@@ -79,6 +80,19 @@ class _NeuralNetClassifier(NeuralNetClassifier):
             super()._set_training(training)
 
 
+class _LRScheduler(LRScheduler):
+    """skorch's LRScheduler, leaving the optimizer picklable after training.
+
+    torch's scheduler wraps an optimizer's ``step`` in an instance attribute;
+    for Accelerate's optimizer, pickle then fails to find that wrapper under
+    the method's name. The next fit's scheduler wraps it again.
+    """
+
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        vars(net.optimizer_).pop("step", None)
+
+
 class _AcceleratedNetClassifier(AccelerateMixin, _NeuralNetClassifier):
     """skorch's classifier trained through a Hugging Face ``accelerate.Accelerator``."""
 
@@ -99,12 +113,17 @@ _IMAGE_DOC = """    image_shape : tuple of int or None, default=None
         ``n_features`` not above its square root (64 -> 8x8, 784 -> 28x28).
 """
 
-_TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adam"
+_TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adamw"
         The torch optimizer.
     lr : float, default=3e-3
-        Learning rate.
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
+        Learning rate (the starting one, with an ``lr_schedule``).
+    lr_schedule : {"cosine"} or None, default="cosine"
+        ``"cosine"`` anneals the learning rate to zero over ``max_epochs``
+        (``torch.optim.lr_scheduler.CosineAnnealingLR``); ``None`` keeps it
+        constant, as in the paper.
+    weight_decay : float, default=0.05
+        Weight decay passed to the optimizer (decoupled for ``"adamw"``, an
+        L2 penalty for the others).
     momentum : float, default=0.0
         Momentum, for ``optimizer="sgd"`` only (the paper uses none).
     max_epochs : int, default=30
@@ -178,6 +197,7 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         "image_shape": [tuple, list, None],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"cosine"}), None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -199,6 +219,8 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         if self.optimizer == "sgd":
             optimizer_kwargs["optimizer__momentum"] = self.momentum
         callbacks = list(self.callbacks or [])
+        if self.lr_schedule == "cosine":
+            callbacks.append(_LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs))
         if self.early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience, load_best=True))
         if self.verbose >= 2:
@@ -395,7 +417,7 @@ class WavPoolClassifier(_NetClassifier):
     activation : str or None, default="gelu"
         Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"silu"``,
         ``"tanh"``, ``"elu"``, ``"leaky_relu"`` or None.
-    dropout : float, default=0.0
+    dropout : float, default=0.3
         Dropout rate before the output layer.
     mode : str, default="reflect"
         Signal extension of the Haar transform for odd image sides (the
@@ -443,11 +465,12 @@ class WavPoolClassifier(_NetClassifier):
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="gelu",
-        dropout=0.0,
+        dropout=0.3,
         mode="reflect",
-        optimizer="adam",
+        optimizer="adamw",
         lr=3e-3,
-        weight_decay=0.0,
+        lr_schedule="cosine",
+        weight_decay=0.05,
         momentum=0.0,
         max_epochs=30,
         batch_size=64,
@@ -476,6 +499,7 @@ class WavPoolClassifier(_NetClassifier):
         self.mode = mode
         self.optimizer = optimizer
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.max_epochs = max_epochs
@@ -541,9 +565,10 @@ class MLPBaselineClassifier(_NetClassifier):
         *,
         image_shape=None,
         hidden_size=272,
-        optimizer="adam",
+        optimizer="adamw",
         lr=3e-3,
-        weight_decay=0.0,
+        lr_schedule="cosine",
+        weight_decay=0.05,
         momentum=0.0,
         max_epochs=30,
         batch_size=64,
@@ -562,6 +587,7 @@ class MLPBaselineClassifier(_NetClassifier):
         self.hidden_size = hidden_size
         self.optimizer = optimizer
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.max_epochs = max_epochs
@@ -619,9 +645,10 @@ class CNNBaselineClassifier(_NetClassifier):
         image_shape=None,
         channels=(19, 12),
         kernel_size=3,
-        optimizer="adam",
+        optimizer="adamw",
         lr=3e-3,
-        weight_decay=0.0,
+        lr_schedule="cosine",
+        weight_decay=0.05,
         momentum=0.0,
         max_epochs=30,
         batch_size=64,
@@ -641,6 +668,7 @@ class CNNBaselineClassifier(_NetClassifier):
         self.kernel_size = kernel_size
         self.optimizer = optimizer
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.weight_decay = weight_decay
         self.momentum = momentum
         self.max_epochs = max_epochs

@@ -158,7 +158,7 @@ class WavPool(nn.Module):
     activation : str or None, default="gelu"
         Nonlinearity after each band layer (see :data:`ACTIVATIONS`); the paper
         has none. GELU, unlike ReLU, leaves no unit without gradient.
-    dropout : float, default=0.0
+    dropout : float, default=0.3
         Dropout rate on the pooled features, before the output layer.
     mode : str, default="reflect"
         Signal extension for odd image sides (see :data:`skwavpool.haar.MODES`).
@@ -202,7 +202,7 @@ class WavPool(nn.Module):
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="gelu",
-        dropout=0.0,
+        dropout=0.3,
         mode="reflect",
     ):
         super().__init__()

@@ -217,6 +217,17 @@ def test_n_threads_holds_while_fitting_and_predicting_then_is_restored(digits, m
     assert seen and set(seen) == {1}
 
 
+@pytest.mark.parametrize("max_epochs", [2, 5])
+def test_cosine_schedule_anneals_the_learning_rate_to_zero_over_max_epochs(digits, max_epochs):
+    X_train, _, y_train, _ = digits
+    params = {**FAST, "max_epochs": max_epochs, "lr": 0.01}
+    cosine = WavPoolClassifier(**params).fit(X_train, y_train)
+    constant = WavPoolClassifier(**params, lr_schedule=None).fit(X_train, y_train)
+    assert constant.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    assert cosine.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    assert not np.array_equal(cosine.predict_proba(X_train), constant.predict_proba(X_train))
+
+
 def test_training_through_accelerate_gives_the_same_model(digits):
     from accelerate import Accelerator
     from skorch.hf import AccelerateMixin
