@@ -85,7 +85,7 @@ def test_hidden_layer_scaling_follows_the_paper():
 @pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 32, 32), (2, 13, 9), (1, 2, 2), (1, 1, 5)])
 def test_shapes_and_input_layouts(device, image_shape):
     torch.manual_seed(0)
-    model = WavPool(image_shape, 7).to(device)
+    model = WavPool(image_shape, 7).to(device).eval()  # no dropout
     x = torch.rand(4, *image_shape, device=device)
     out = model(x)
     assert out.shape == (4, 7) and out.device.type == device
