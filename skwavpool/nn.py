@@ -339,8 +339,9 @@ def _pool(stack, kernel, kind, ceil_mode):
     average their valid entries), computed axis by axis as a reduction over a
     reshaped view: torch's pooling kernels take hundreds of microseconds,
     forward and backward, on such small stacks on the CPU. Unlike them, max
-    pooling gives the gradient to every tied maximum of a window; the zero
-    padding of smaller levels is the only source of ties in practice.
+    pooling gives the gradient to every tied maximum of a window. Ties come
+    from the zero padding of smaller levels (constants, whose gradient is
+    dropped) and from ReLU's zeros (where ReLU stops the gradient anyway).
     """
     for dim, k in zip((1, 2, 3), kernel):
         if k > 1:
