@@ -12,6 +12,7 @@ on the input's device, with gradients flowing to the input.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from numbers import Integral
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from skwavpool.haar import MODES, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
+from skwavpool.haar import MODES, haar_matrix, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
 
 __all__ = ["ACTIVATIONS", "PAPER_CONFIG", "MicroWav", "WavPool", "n_parameters", "n_parameters_with_gradient"]
 
@@ -49,6 +50,16 @@ PAPER_CONFIG = {
     "dropout": 0.0,
     "mode": "symmetric",
 }
+
+
+# On the CPU, WavPool decomposes a batch of up to this many values (of images
+# of up to _SPARSE_HAAR_PIXELS values each) as one sparse product with
+# haar_matrix: faster there than haar_mrd_packed's passes, whose time at small
+# batches is operator overhead (28x28: 64 images 0.09 against 0.39 ms, 256
+# images 0.42 against 0.65 ms; they break even at about 512).
+_SPARSE_HAAR_VALUES = 1 << 18
+_SPARSE_HAAR_PIXELS = 4096
+_cached_haar_matrix = functools.lru_cache(maxsize=16)(haar_matrix)
 
 
 class MicroWav(nn.Module):
@@ -86,9 +97,13 @@ class MicroWav(nn.Module):
         A band passed as ``None`` is skipped, for a caller that would discard
         its output anyway.
         """
-        heads = (self.horizontal, self.vertical, self.diagonal)
         bands = (horizontal, vertical, diagonal)
-        return self.activation(torch.stack([head(b) for head, b in zip(heads, bands) if b is not None], dim=1))
+        return self.activation(torch.stack([head(b) for head, b in zip(self.heads, bands) if b is not None], dim=1))
+
+    @property
+    def heads(self):
+        """The horizontal, vertical and diagonal layers, in band order."""
+        return self.horizontal, self.vertical, self.diagonal
 
 
 def _level_hidden_sizes(hidden_size, levels, scaling):
@@ -303,28 +318,51 @@ class WavPool(nn.Module):
 
     def forward(self, x):
         """Class scores (logits) for a batch of images ``x``."""
-        coeffs = haar_mrd_packed(x.reshape(x.shape[0], *self.image_shape), self.depth, self.mode)
+        coeffs = self._decompose(x)
         if self.level_scale is not None:
             coeffs = coeffs * self.level_scale
         features = []
         if self.levels_used:
-            outputs = []
-            coarsest_first = list(zip(reversed(self.levels_used), self.micro_wavs))
-            for level, micro_wav in coarsest_first[: self._pooled_levels]:
-                columns = self._band_columns[level]
-                out = micro_wav(*(coeffs[:, c] if b < self._pooled_bands else None for b, c in enumerate(columns)))
-                # Front zero-padding of the hidden axis to the largest size, as in the paper.
-                pad = self.max_hidden - out.shape[-1]
-                outputs.append(nn.functional.pad(out, (pad, 0)) if pad else out)
-            # Stored (batch, level, band, hidden) so that the hidden axis is contiguous;
-            # flattened in the paper's (hidden, band, level) order for the output layer.
-            stack = torch.stack(outputs, dim=1)
-            pooled = _pool(stack, self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
+            pooled = _pool(self._stack(coeffs), self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
+            # Flattened in the paper's (hidden, band, level) order for the output layer.
             features.append(pooled.permute(0, 3, 2, 1).flatten(1))
         if self.approximation is not None:
             approx_columns = slice(0, self._band_columns[self.depth][0].start if self.depth else None)
             features.append(self.approximation(coeffs[:, approx_columns] * self._approx_scale))
         return self.output(self.dropout(torch.cat(features, dim=1)))
+
+    def _decompose(self, x):
+        """Packed Haar coefficients ``(batch, n_coefficients)`` of the images ``x``."""
+        images = x.reshape(x.shape[0], *self.image_shape)
+        if (
+            images.device.type == "cpu"
+            and images.is_floating_point()
+            and images.numel() <= _SPARSE_HAAR_VALUES
+            and math.prod(self.image_shape) <= _SPARSE_HAAR_PIXELS
+        ):
+            matrix = _cached_haar_matrix(self.image_shape, self.depth, self.mode, dtype=images.dtype)
+            return (matrix @ images.flatten(1).T).T
+        return haar_mrd_packed(images, self.depth, self.mode)
+
+    def _stack(self, coeffs):
+        """The band layers' outputs as ``(batch, level, band, hidden)``, coarsest level first.
+
+        Built with a single concatenation: per-level stacks and paddings cost
+        more in operator overhead than the layers themselves at small batches.
+        """
+        pieces = []
+        zeros = None
+        coarsest_first = list(zip(reversed(self.levels_used), self.micro_wavs))[: self._pooled_levels]
+        for level, micro_wav in coarsest_first:
+            for head, columns in zip(micro_wav.heads[: self._pooled_bands], self._band_columns[level]):
+                pad = self.max_hidden - head.out_features
+                if pad:  # front zero-padding of the hidden axis to the largest size, as in the paper
+                    zeros = coeffs.new_zeros(coeffs.shape[0], self.max_hidden) if zeros is None else zeros
+                    pieces.append(zeros[:, :pad])
+                pieces.append(head(coeffs[:, columns]))
+        stack = torch.cat(pieces, dim=1).view(coeffs.shape[0], len(coarsest_first), -1, self.max_hidden)
+        # Every activation maps 0 to 0, so one call after the padding equals one per band.
+        return self.micro_wavs[0].activation(stack)
 
 
 def _pooled_size(size, kernel, ceil_mode):
@@ -336,58 +374,76 @@ def _pool(stack, kernel, kind, ceil_mode):
 
     ``kernel`` (and stride) is over (level, band, hidden). The same as torch's
     ``MaxPool3d``/``AvgPool3d(kernel, ceil_mode=ceil_mode)`` (partial windows
-    average their valid entries), computed axis by axis as a reduction over a
-    reshaped view: torch's pooling kernels take hundreds of microseconds,
-    forward and backward, on such small stacks on the CPU. Unlike them, max
-    pooling gives the gradient to every tied maximum of a window. Ties come
-    from the zero padding of smaller levels (constants, whose gradient is
-    dropped) and from ReLU's zeros (where ReLU stops the gradient anyway).
+    average their valid entries), computed as one reduction over a view that
+    gives each window its own axes: torch's pooling kernels take hundreds of
+    microseconds, forward and backward, on such small stacks on the CPU.
+    Unlike them, max pooling gives the gradient to every tied maximum of a
+    window. Ties come from the zero padding of smaller levels (constants, whose
+    gradient is dropped) and from ReLU's zeros (where ReLU stops the gradient
+    anyway).
     """
-    for dim, k in zip((1, 2, 3), kernel):
-        if k > 1:
-            stack = _WindowPool.apply(stack, dim, k, kind, ceil_mode)
-    return stack
+    if all(k == 1 for k in kernel):
+        return stack
+    return _WindowPool.apply(stack, tuple(kernel), kind, ceil_mode)
 
 
 class _WindowPool(torch.autograd.Function):
-    """Max or average over windows of ``k`` entries along ``dim``, stride ``k``."""
+    """Max or average over windows of the last three axes, stride ``kernel``."""
 
     @staticmethod
-    def forward(ctx, x, dim, k, kind, ceil_mode):
-        n = x.shape[dim]
-        windows = _pooled_size(n, k, ceil_mode)
+    def forward(ctx, x, kernel, kind, ceil_mode):
+        sizes = tuple(x.shape[1:])
+        windows = [_pooled_size(n, k, ceil_mode) for n, k in zip(sizes, kernel)]
         # A partial last window is filled with what never wins or counts.
-        x = _pad_to(x, dim, windows * k, -math.inf if kind == "max" else 0.0)
-        view = x.narrow(dim, 0, windows * k).unflatten(dim, (windows, k))
+        padded = _resize(x, [w * k for w, k in zip(windows, kernel)], -math.inf if kind == "max" else 0.0)
+        # (batch, w1, k1, w2, k2, k3, w3): the members of a hidden window moved
+        # off the innermost axis, so that every op below runs along contiguous
+        # rows of w3 values (pairs of neighbours make torch's CPU loops several
+        # times slower). Reduced one window axis at a time: one reduction over
+        # several axes is slower too.
+        view = padded.reshape(x.shape[0], *(d for w, k in zip(windows, kernel) for d in (w, k)))
+        view = view.transpose(5, 6).contiguous()
+        out = view
+        for axis in (5, 4, 2):
+            if out.shape[axis] > 1:
+                out = out.amax(axis, keepdim=True) if kind == "max" else out.sum(axis, keepdim=True)
         if kind == "max":
-            out = view.amax(dim + 1)
             ctx.save_for_backward(view, out)
         else:
-            sizes = torch.tensor([min(k, n - w * k) for w in range(windows)], dtype=x.dtype, device=x.device)
-            ctx.sizes = sizes.view(-1, *[1] * (x.ndim - dim - 1))
-            out = view.sum(dim + 1) / ctx.sizes
-        ctx.meta = (dim, kind, n, view.shape)
-        return out
+            valid = [[min(k, n - i * k) for i in range(w)] for n, k, w in zip(sizes, kernel, windows)]
+            counts = [[[a * b * c for c in valid[2]] for b in valid[1]] for a in valid[0]]
+            ctx.counts = _per_window(x.new_tensor([counts]))
+            out = out / ctx.counts
+        ctx.meta = (kind, sizes, view.shape, padded.shape)
+        return out.view(x.shape[0], *windows)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        dim, kind, n, view_shape = ctx.meta
+        kind, sizes, view_shape, padded_shape = ctx.meta
         if kind == "max":
             view, out = ctx.saved_tensors
-            grad_view = (view == out.unsqueeze(dim + 1)) * grad.unsqueeze(dim + 1)
+            # 1 where an entry equals its window's maximum, else 0 (view - out
+            # is 0 or negative), in float arithmetic: a comparison's bool mask
+            # and torch.where take several times longer on the CPU.
+            grad_view = (view - out).sign_().add_(1).mul_(_per_window(grad))
         else:
-            grad_view = (grad / ctx.sizes).unsqueeze(dim + 1).expand(view_shape)
+            grad_view = (_per_window(grad) / ctx.counts).expand(view_shape)
         # In floor mode the entries past the last window get no gradient.
-        return _pad_to(grad_view.flatten(dim, dim + 1), dim, n, 0.0).narrow(dim, 0, n), None, None, None, None
+        return _resize(grad_view.transpose(5, 6).reshape(padded_shape), sizes, 0.0), None, None, None
 
 
-def _pad_to(x, dim, size, value):
-    """``x`` extended along ``dim`` to ``size`` entries of ``value`` (as it is if it has as many)."""
-    extra = size - x.shape[dim]
-    if extra <= 0:
+def _per_window(pooled):
+    """``pooled`` (batch, w1, w2, w3) as (batch, w1, 1, w2, 1, 1, w3), to broadcast over the windows."""
+    return pooled.unsqueeze(2).unsqueeze(4).unsqueeze(5)
+
+
+def _resize(x, sizes, value):
+    """``x`` with its last three axes cut or extended by ``value`` at their ends to ``sizes``."""
+    if tuple(x.shape[1:]) == tuple(sizes):
         return x
-    return torch.cat([x, x.new_full((*x.shape[:dim], extra, *x.shape[dim + 1 :]), value)], dim)
+    pads = [p for n, s in zip(reversed(x.shape[1:]), reversed(sizes)) for p in (0, s - n)]
+    return nn.functional.pad(x, pads, value=value)
 
 
 def n_parameters(module):

@@ -99,15 +99,29 @@ def test_colour_heads_see_all_channels_of_their_band():
     assert model.micro_wavs[0].horizontal.in_features == 3 * 8 * 8
 
 
-def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch):
+@pytest.mark.parametrize("n_images", [3, 400])  # a sparse product on the CPU; the transform's passes
+def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch, n_images):
     calls = []
-    original = wavnn.haar_mrd_packed
-    monkeypatch.setattr(wavnn, "haar_mrd_packed", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for name in ("haar_mrd_packed", "_cached_haar_matrix"):
+        original = getattr(wavnn, name)
+        monkeypatch.setattr(wavnn, name, lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
     model = WavPool((1, 28, 28), 10)
-    x = torch.rand(3, 1, 28, 28, requires_grad=True)
+    x = torch.rand(n_images, 1, 28, 28, requires_grad=True)
     model(x).sum().backward()
     assert len(calls) == 1
     assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_small_and_large_batches_agree():
+    # A few images go through a sparse product, many through the transform's passes.
+    model = WavPool((3, 20, 17), 5).eval()
+    x = torch.rand(300, 3, 20, 17, requires_grad=True)
+    many = model(x)
+    few = torch.cat([model(x[i : i + 4]) for i in range(0, 8, 4)])
+    torch.testing.assert_close(few, many[:8], rtol=1e-5, atol=1e-5)
+    (grad_many,) = torch.autograd.grad(many[:8].sum(), x)
+    (grad_few,) = torch.autograd.grad(few.sum(), x)
+    torch.testing.assert_close(grad_few, grad_many, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
