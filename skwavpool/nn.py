@@ -290,6 +290,10 @@ class WavPool(nn.Module):
         # 5 levels the finest): their layers exist but are not evaluated.
         self._pooled_bands = 3 if ceil_mode else 3 // kernel[1] * kernel[1]
         self._pooled_levels = len(levels) if ceil_mode else len(levels) // kernel[2] * kernel[2]
+        # The band columns that _stack feeds to the layers, coarsest level first.
+        self._stack_columns = [
+            self._band_columns[level][: self._pooled_bands] for level in reversed(levels)
+        ][: self._pooled_levels]
         if approximation:
             approx_size = sizes[-1] if sizes else int(hidden_size if isinstance(hidden_size, Integral) else 1)
             self.approximation = nn.Sequential(
@@ -329,7 +333,8 @@ class WavPool(nn.Module):
         if self.approximation is not None:
             approx_columns = slice(0, self._band_columns[self.depth][0].start if self.depth else None)
             features.append(self.approximation(coeffs[:, approx_columns] * self._approx_scale))
-        return self.output(self.dropout(torch.cat(features, dim=1)))
+        features = features[0] if len(features) == 1 else torch.cat(features, dim=1)
+        return self.output(self.dropout(features))
 
     def _decompose(self, x):
         """Packed Haar coefficients ``(batch, n_coefficients)`` of the images ``x``."""
@@ -352,15 +357,16 @@ class WavPool(nn.Module):
         """
         pieces = []
         zeros = None
-        coarsest_first = list(zip(reversed(self.levels_used), self.micro_wavs))[: self._pooled_levels]
-        for level, micro_wav in coarsest_first:
-            for head, columns in zip(micro_wav.heads[: self._pooled_bands], self._band_columns[level]):
-                pad = self.max_hidden - head.out_features
+        n_levels, n_bands, width = self._pooled_levels, self._pooled_bands, self.max_hidden
+        # micro_wavs and _stack_columns are both coarsest level first.
+        for micro_wav, columns in zip(self.micro_wavs, self._stack_columns):
+            for head, band_columns in zip(micro_wav.heads, columns):
+                pad = width - head.out_features
                 if pad:  # front zero-padding of the hidden axis to the largest size, as in the paper
-                    zeros = coeffs.new_zeros(coeffs.shape[0], self.max_hidden) if zeros is None else zeros
+                    zeros = coeffs.new_zeros(coeffs.shape[0], width) if zeros is None else zeros
                     pieces.append(zeros[:, :pad])
-                pieces.append(head(coeffs[:, columns]))
-        stack = torch.cat(pieces, dim=1).view(coeffs.shape[0], len(coarsest_first), -1, self.max_hidden)
+                pieces.append(head(coeffs[:, band_columns]))
+        stack = torch.cat(pieces, dim=1).view(coeffs.shape[0], n_levels, n_bands, width)
         # Every activation maps 0 to 0, so one call after the padding equals one per band.
         return self.micro_wavs[0].activation(stack)
 
