@@ -277,16 +277,23 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode):
     shapes = mrd_shapes(shape, levels)
     approx, *details = _bands(coeffs, rest, shapes)
     out = coeffs.new_empty(coeffs.shape[0], *rest, *shape)
+    if levels == 0:
+        return out.copy_(approx)
     step = _chunk(out.shape[0], math.prod(out.shape[1:]), out.element_size(), out.device)
+    # Scratch allocated once, as in _decompose, sized for the finest level: the
+    # column step's two results and the level's images. The images may
+    # overwrite the level's input, which the column step has read by then.
+    per_chunk = min(step, out.shape[0]) * math.prod(rest) * 4 * shapes[1][0] * shapes[1][1]
+    scratch_means, scratch_images = coeffs.new_empty(per_chunk), coeffs.new_empty(per_chunk)
     for i in range(0, out.shape[0], step):
         a = approx[i : i + step]
         for level in range(levels, 0, -1):
             k = 3 * (levels - level)
             h, v, d = (band[i : i + step] for band in details[k : k + 3])
-            means = a.new_empty(2, *a.shape[:-2], a.shape[-2], 2 * a.shape[-1])
+            means = _view(scratch_means, (2, *a.shape[:-2], a.shape[-2], 2 * a.shape[-1]))
             _half(a, v, out=_columns(means[0]))
             _half(h, d, out=_columns(means[1]))
-            y = a.new_empty(*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1])
+            y = _view(scratch_images, (*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1]))
             _full(means[0], means[1], out=_rows(y))
             a = _fold(y, *shapes[level - 1], fold_mode)
         out[i : i + step] = a
