@@ -59,7 +59,14 @@ PAPER_CONFIG = {
 # images 0.42 against 0.65 ms; they break even at about 512).
 _SPARSE_HAAR_VALUES = 1 << 18
 _SPARSE_HAAR_PIXELS = 4096
-_cached_haar_matrix = functools.lru_cache(maxsize=16)(haar_matrix)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_haar_matrix(image_shape, levels, mode, dtype):
+    # Built outside inference mode even when first needed inside it: an
+    # inference tensor could not take part in a later forward pass with autograd.
+    with torch.inference_mode(False):
+        return haar_matrix(image_shape, levels, mode, dtype=dtype)
 
 
 class MicroWav(nn.Module):
@@ -345,7 +352,7 @@ class WavPool(nn.Module):
             and images.numel() <= _SPARSE_HAAR_VALUES
             and math.prod(self.image_shape) <= _SPARSE_HAAR_PIXELS
         ):
-            matrix = _cached_haar_matrix(self.image_shape, self.depth, self.mode, dtype=images.dtype)
+            matrix = _cached_haar_matrix(self.image_shape, self.depth, self.mode, images.dtype)
             return (matrix @ images.flatten(1).T).T
         return haar_mrd_packed(images, self.depth, self.mode)
 

@@ -124,6 +124,17 @@ def test_small_and_large_batches_agree():
     torch.testing.assert_close(grad_few, grad_many, rtol=1e-5, atol=1e-6)
 
 
+def test_a_first_forward_pass_in_inference_mode_does_not_break_training():
+    # The cached Haar matrix made inside inference mode must still serve autograd.
+    wavnn._cached_haar_matrix.cache_clear()
+    model = WavPool((1, 11, 13), 3)
+    with torch.inference_mode():
+        model(torch.rand(4, 1, 11, 13))
+    x = torch.rand(4, 1, 11, 13, requires_grad=True)
+    model(x).sum().backward()
+    assert x.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("ceil_mode", [True, False])
 @pytest.mark.parametrize("kernel", [(2, 2, 2), (2, 1, 1), (3, 2, 4), (1, 3, 2)])
