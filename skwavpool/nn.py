@@ -348,7 +348,7 @@ class WavPool(nn.Module):
         images = x.reshape(x.shape[0], *self.image_shape)
         if (
             images.device.type == "cpu"
-            and images.is_floating_point()
+            and images.dtype in (torch.float32, torch.float64)  # the sparse product's dtypes there
             and images.numel() <= _SPARSE_HAAR_VALUES
             and math.prod(self.image_shape) <= _SPARSE_HAAR_PIXELS
         ):

@@ -124,6 +124,15 @@ def test_small_and_large_batches_agree():
     torch.testing.assert_close(grad_few, grad_many, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float64])
+def test_other_dtypes_train(dtype):
+    model = WavPool((1, 12, 12), 3).to(dtype)
+    x = torch.rand(4, 1, 12, 12, dtype=dtype, requires_grad=True)
+    out = model(x)
+    out.sum().backward()
+    assert out.dtype == dtype and x.grad.abs().sum() > 0
+
+
 def test_a_first_forward_pass_in_inference_mode_does_not_break_training():
     # The cached Haar matrix made inside inference mode must still serve autograd.
     wavnn._cached_haar_matrix.cache_clear()
