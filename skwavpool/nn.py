@@ -387,9 +387,10 @@ def _pool(stack, kernel, kind, ceil_mode):
 
     ``kernel`` (and stride) is over (level, band, hidden). The same as torch's
     ``MaxPool3d``/``AvgPool3d(kernel, ceil_mode=ceil_mode)`` (partial windows
-    average their valid entries), computed as one reduction over a view that
-    gives each window its own axes: torch's pooling kernels take hundreds of
-    microseconds, forward and backward, on such small stacks on the CPU.
+    average their valid entries), computed as reductions over a view that
+    gives the members of each window their own axes: torch's pooling kernels
+    take hundreds of microseconds, forward and backward, on such small stacks
+    on the CPU.
     Unlike them, max pooling gives the gradient to every tied maximum of a
     window. Ties come from the zero padding of smaller levels (constants, whose
     gradient is dropped) and from ReLU's zeros (where ReLU stops the gradient
@@ -438,7 +439,8 @@ class _WindowPool(torch.autograd.Function):
             view, out = ctx.saved_tensors
             # 1 where an entry equals its window's maximum, else 0 (view - out
             # is 0 or negative), in float arithmetic: a comparison's bool mask
-            # and torch.where take several times longer on the CPU.
+            # and torch.where take several times longer on the CPU. (A maximum
+            # of +inf would give NaN; the layers' outputs are finite.)
             grad_view = (view - out).sign_().add_(1).mul_(_per_window(grad))
         else:
             grad_view = (_per_window(grad) / ctx.counts).expand(view_shape)
