@@ -407,6 +407,7 @@ def haar_matrix(image_shape, levels=None, mode="symmetric", *, dtype=torch.float
     mode : str, default="symmetric"
         Signal extension for odd sides, one of :data:`MODES`.
     dtype : torch.dtype, default=torch.float32
+        Floating point dtype of the matrix, that of the images it will multiply.
     device : torch.device or str or None, default=None
         Where the matrix lives; ``None`` is the CPU.
 
