@@ -295,12 +295,10 @@ class WavPool(nn.Module):
         # Without ceil_mode, pooling drops the bands and levels that do not
         # fill a window (the paper's network loses the diagonal band, and with
         # 5 levels the finest): their layers exist but are not evaluated.
-        self._pooled_bands = 3 if ceil_mode else 3 // kernel[1] * kernel[1]
-        self._pooled_levels = len(levels) if ceil_mode else len(levels) // kernel[2] * kernel[2]
+        pooled_bands = 3 if ceil_mode else 3 // kernel[1] * kernel[1]
+        pooled_levels = len(levels) if ceil_mode else len(levels) // kernel[2] * kernel[2]
         # The band columns that _stack feeds to the layers, coarsest level first.
-        self._stack_columns = [
-            self._band_columns[level][: self._pooled_bands] for level in reversed(levels)
-        ][: self._pooled_levels]
+        self._stack_columns = [self._band_columns[level][:pooled_bands] for level in reversed(levels)][:pooled_levels]
         if approximation:
             approx_size = sizes[-1] if sizes else int(hidden_size if isinstance(hidden_size, Integral) else 1)
             self.approximation = nn.Sequential(
@@ -364,7 +362,7 @@ class WavPool(nn.Module):
         """
         pieces = []
         zeros = None
-        n_levels, n_bands, width = self._pooled_levels, self._pooled_bands, self.max_hidden
+        width = self.max_hidden
         # micro_wavs and _stack_columns are both coarsest level first.
         for micro_wav, columns in zip(self.micro_wavs, self._stack_columns):
             for head, band_columns in zip(micro_wav.heads, columns):
@@ -373,7 +371,7 @@ class WavPool(nn.Module):
                     zeros = coeffs.new_zeros(coeffs.shape[0], width) if zeros is None else zeros
                     pieces.append(zeros[:, :pad])
                 pieces.append(head(coeffs[:, band_columns]))
-        stack = torch.cat(pieces, dim=1).view(coeffs.shape[0], n_levels, n_bands, width)
+        stack = torch.cat(pieces, dim=1).view(coeffs.shape[0], len(self._stack_columns), -1, width)
         # Every activation maps 0 to 0, so one call after the padding equals one per band.
         return self.micro_wavs[0].activation(stack)
 
