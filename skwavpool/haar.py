@@ -12,23 +12,27 @@ sides to one coefficient in each of four half-size bands::
     vertical       V = (p - q + r - s) / 2    (difference between columns)
     diagonal       D = (p - q - r + s) / 2
 
-It is computed as two separable passes: the half sums and differences of
-row pairs, ``((p, q) + (r, s)) / 2`` and ``((p, q) - (r, s)) / 2``, read whole
-contiguous rows; then the sums and differences of column pairs of those give
-``A, V`` and ``H, D``. The 4x4 matrix behind the step is symmetric and
-orthogonal, so the inverse runs the same two passes in reverse order (halving
-the column step instead). An odd side is first extended by one row or column
-as the signal-extension ``mode`` says (for Haar only the one extra sample
-matters), and the inverse crops it away again. The next level decomposes ``A``.
+It is computed as separable passes: the differences and the half sums of row
+pairs, ``(p, q) - (r, s)`` and ``((p, q) + (r, s)) / 2``, read whole contiguous
+rows; then the half sums and differences of column pairs of the first give
+``H, D``, and the sums and differences of the second ``A, V``. The 4x4 matrix
+behind the step is symmetric and orthogonal, so the inverse runs such passes
+in reverse order. An odd side is first extended by one row or column as the
+signal-extension ``mode`` says (for Haar only the one extra sample matters),
+and the inverse crops it away again. The next level decomposes ``A``.
 
 Speed and memory: all coefficients of one call live in a single buffer that is
 allocated once and written in place (``out=``), the images are processed in
 chunks, and the chunk-sized scratch is allocated once per call, so the
-temporaries stay small whatever the batch size.
+temporaries stay small whatever the batch size. Once the approximation is
+down to a few dozen values per sample, passes over such small images cost
+mostly per-operation overhead: the levels left are then one dense product
+with a cached matrix (in float64, so the coarse levels are no less exact).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Integral
@@ -74,6 +78,12 @@ MODES = tuple(_EXTENSION)
 # 10000x28x28: 2 MiB chunks 22 ms, 8 MiB 18 ms, 16 MiB 17 ms). A GPU takes the
 # whole batch at once.
 _CHUNK_BYTES = 1 << 23
+
+# Once an approximation holds at most this many values per sample, the levels
+# left are mostly per-operation overhead for the passes: one dense product with
+# the matrix of those levels does them all (for 28x28 images, levels 3 and 4
+# from the 7x7 approximation).
+_DENSE_VALUES = 64
 
 
 class HaarMRD(NamedTuple):
@@ -232,38 +242,86 @@ def _bands(coeffs, rest, shapes):
     return bands
 
 
-def _decompose(x, levels, mode, coeffs=None):
+def _decompose(x, levels, mode, coeffs=None, dense=True):
     """Packed MRD of ``x`` (B, *rest, H, W), written into ``coeffs`` (B, K),
-    a new tensor unless given."""
+    a new tensor unless given; ``dense=False`` keeps to the passes."""
     rest, shape = x.shape[1:-2], x.shape[-2:]
+    per_sample = math.prod(rest)
     shapes = mrd_shapes(shape, levels)
     if coeffs is None:
-        coeffs = x.new_empty(x.shape[0], math.prod(rest) * n_coefficients(shape, levels))
+        coeffs = x.new_empty(x.shape[0], per_sample * n_coefficients(shape, levels))
     approx, *details = _bands(coeffs, rest, shapes)
     if levels == 0:
         approx.copy_(x)
         return coeffs
+    # The first level whose input the dense product takes; levels + 1: none.
+    first_dense = _first_dense(per_sample, shapes) if dense else levels + 1
     step = _chunk(x.shape[0], math.prod(x.shape[1:]), x.element_size(), x.device)
     # Scratch allocated once and reused by every chunk and level: the row
-    # means and the intermediate approximations. An approximation may
-    # overwrite its own input, which the row step has read in full by then.
-    per_chunk = min(step, x.shape[0]) * math.prod(rest) * shapes[1][0] * shapes[1][1]
-    scratch_means, scratch_approx = x.new_empty(4 * per_chunk), x.new_empty(per_chunk)
+    # step's results and the intermediate approximations. An approximation
+    # may overwrite its own input, which the row step has read in full by then.
+    per_chunk = min(step, x.shape[0]) * per_sample * shapes[1][0] * shapes[1][1]
+    scratch_rows, scratch_approx = x.new_empty(2 * per_chunk), x.new_empty(per_chunk)
     for i in range(0, x.shape[0], step):
         a = x[i : i + step]
-        for level in range(1, levels + 1):
+        for level in range(1, first_dense):
             k = 3 * (levels - level)  # details are stored coarsest level first
             h, v, d = (band[i : i + step] for band in details[k : k + 3])
             target = approx[i : i + step] if level == levels else _view(scratch_approx, h.shape)
-            # Rows first, as one pass over contiguous rows that halves the
-            # data; only the column step reads every other element.
+            # Rows first, as passes over contiguous rows that halve the data;
+            # only the column steps read every other element. The row
+            # differences and the row means take turns in one scratch, to
+            # bound it, in this order: target may overwrite a, so both row
+            # steps must have read a before target is written.
             y = _extend(a, mode)
-            means = _view(scratch_means, (2, *y.shape[:-2], y.shape[-2] // 2, y.shape[-1]))
-            _half(*_rows(y), out=means)
-            _full(*_columns(means[0]), out=(target, v))
-            _full(*_columns(means[1]), out=(h, d))
+            top, bottom = _rows(y)
+            rows = _view(scratch_rows, top.shape)
+            torch.sub(top, bottom, out=rows)  # p - r, q - s: halved below
+            _half(*_columns(rows), out=(h, d))
+            torch.lerp(top, bottom, 0.5, out=rows)  # (p + r) / 2, (q + s) / 2
+            _full(*_columns(rows), out=(target, v))
             a = target
+        if first_dense <= levels:
+            # The coarsest levels are the first columns of the packed layout.
+            matrix = _dense_matrix("decompose", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
+                                   mode, x.device)
+            _dense_product(a.reshape(a.shape[0], -1), matrix, out=coeffs[i : i + step, : matrix.shape[1]])
     return coeffs
+
+
+def _first_dense(per_sample, shapes):
+    """The first level whose input, ``shapes[level - 1]``, is small enough for
+    the dense product; ``len(shapes)`` if none is."""
+    return next((level for level in range(1, len(shapes)) if per_sample * math.prod(shapes[level - 1]) <= _DENSE_VALUES),
+                len(shapes))
+
+
+def _dense_product(rows, matrix, out):
+    """Write ``rows @ matrix`` into ``out``, summing in float64: a dense sum of
+    up to ``_DENSE_VALUES`` terms then rounds once, where the passes would
+    round after every pairwise step, and is no less exact than they are."""
+    if rows.dtype == torch.float64:
+        torch.mm(rows, matrix, out=out)
+    else:
+        out.copy_(torch.mm(rows.double(), matrix))
+
+
+@functools.lru_cache(maxsize=64)
+def _dense_matrix(direction, rest, shape, levels, mode, device):
+    """``M`` with ``images.flatten(1) @ M`` the packed MRD of ``images`` (B,
+    *rest, *shape) ("decompose"), or ``coeffs @ M`` the flattened images
+    ("reconstruct"; with a ``mode``, the adjoint of the decomposition instead):
+    the passes applied to every unit vector, in float64."""
+    # Not an inference tensor even when first asked for in inference mode,
+    # so that later calls with autograd can use it.
+    with torch.inference_mode(False):
+        pixels = math.prod(rest) * math.prod(shape)
+        if direction == "decompose":
+            return _decompose(torch.eye(pixels, dtype=torch.float64, device=device).view(pixels, *rest, *shape), levels,
+                              mode, dense=False)
+        size = math.prod(rest) * n_coefficients(shape, levels)
+        unit = torch.eye(size, dtype=torch.float64, device=device)
+        return _reconstruct(unit, rest, shape, levels, mode, dense=False).view(size, pixels)
 
 
 def _view(buffer, shape):
@@ -271,23 +329,34 @@ def _view(buffer, shape):
     return buffer[: math.prod(shape)].view(shape)
 
 
-def _reconstruct(coeffs, rest, shape, levels, fold_mode):
+def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
     """Images ``(B, *rest, H, W)`` from packed ``coeffs``; with a ``fold_mode``,
-    the adjoint of :func:`_decompose` in that mode instead of its inverse."""
+    the adjoint of :func:`_decompose` in that mode instead of its inverse;
+    ``dense=False`` keeps to the passes."""
+    per_sample = math.prod(rest)
     shapes = mrd_shapes(shape, levels)
     approx, *details = _bands(coeffs, rest, shapes)
     out = coeffs.new_empty(coeffs.shape[0], *rest, *shape)
     if levels == 0:
         return out.copy_(approx)
+    # As in _decompose: the levels from first_dense on are one dense product.
+    first_dense = _first_dense(per_sample, shapes) if dense else levels + 1
     step = _chunk(out.shape[0], math.prod(out.shape[1:]), out.element_size(), out.device)
     # Scratch allocated once, as in _decompose, sized for the finest level: the
     # column step's two results and the level's images. The images may
     # overwrite the level's input, which the column step has read by then.
-    per_chunk = min(step, out.shape[0]) * math.prod(rest) * 4 * shapes[1][0] * shapes[1][1]
+    per_chunk = min(step, out.shape[0]) * per_sample * 4 * shapes[1][0] * shapes[1][1]
     scratch_means, scratch_images = coeffs.new_empty(per_chunk), coeffs.new_empty(per_chunk)
     for i in range(0, out.shape[0], step):
         a = approx[i : i + step]
-        for level in range(levels, 0, -1):
+        if first_dense <= levels:
+            matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
+                                   fold_mode, coeffs.device)
+            rows = coeffs[i : i + step]
+            a = out[i : i + step] if first_dense == 1 else _view(
+                scratch_images, (rows.shape[0], *rest, *shapes[first_dense - 1]))
+            _dense_product(rows[:, : matrix.shape[0]], matrix, out=a.view(rows.shape[0], -1))
+        for level in range(min(levels, first_dense - 1), 0, -1):
             k = 3 * (levels - level)
             h, v, d = (band[i : i + step] for band in details[k : k + 3])
             means = _view(scratch_means, (2, *a.shape[:-2], a.shape[-2], 2 * a.shape[-1]))
@@ -296,7 +365,8 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode):
             y = _view(scratch_images, (*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1]))
             _full(means[0], means[1], out=_rows(y))
             a = _fold(y, *shapes[level - 1], fold_mode)
-        out[i : i + step] = a
+        if first_dense > 1:
+            out[i : i + step] = a
     return out
 
 

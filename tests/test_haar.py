@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skwavpool import haar
 from skwavpool.haar import (
     MODES,
     haar_imrd,
@@ -107,6 +108,27 @@ def test_large_batch_spans_several_chunks(rng):
     arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
     np.testing.assert_allclose(packed.numpy(), np.hstack([a.reshape(3000, -1) for a in arrays]), atol=1e-5)
     torch.testing.assert_close(haar_imrd_packed(packed, (1, 28, 28)), x, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["symmetric", "smooth", "periodic"])
+@pytest.mark.parametrize("shape", [(9, 1, 28, 28), (4, 3, 9, 13), (3, 2, 8, 8), (5, 1, 3, 7)])
+def test_dense_coarse_levels_agree_with_the_passes(monkeypatch, rng, mode, shape):
+    # The coarsest levels run as one dense product; with it switched off the
+    # passes do every level. Both directions and the gradient must agree.
+    x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32)).requires_grad_()
+    weights = torch.from_numpy(rng.standard_normal((shape[0], shape[1] * n_coefficients(shape[-2:], max_level(shape[-2:]))),
+                                                   dtype=np.float32))
+
+    def run():
+        packed = haar_mrd_packed(x, mode=mode)
+        (gradient,) = torch.autograd.grad((packed * weights).sum(), x)
+        return packed.detach(), haar_imrd_packed(packed.detach(), shape[1:]), gradient
+
+    dense = run()
+    monkeypatch.setattr(haar, "_DENSE_VALUES", 0)
+    for got, want in zip(dense, run()):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(dense[1], x.detach(), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("mode", MODES)
