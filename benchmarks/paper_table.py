@@ -75,7 +75,7 @@ def models(name, protocol, epochs):
            "device": "auto"}
     if protocol == "B":
         sgd["early_stopping"] = True
-    ours = {"device": "auto", "early_stopping": protocol == "B", "max_epochs": min(epochs, 30)}
+    ours = {"device": "auto", "early_stopping": protocol == "B", "max_epochs": min(epochs, WavPoolClassifier().max_epochs)}
     return {
         "WavPool (paper)": WavPoolClassifier(**PAPER_CONFIG, hidden_size=wav_hidden, lr=wav_lr, **sgd),
         "MLP (paper)": MLPBaselineClassifier(hidden_size=mlp_hidden, lr=mlp_lr, **sgd),

@@ -44,6 +44,7 @@ stack = (net.max_hidden, 3, len(levels))
 # With ceil_mode (the default), partial pooling windows are kept.
 pooled = tuple(math.ceil(s / k) for s, k in zip(stack, net.pooling_kernel))
 approx_head = net.approximation[0]
+activation = type(net.micro_wavs[0].activation).__name__  # the default's, applied after every head
 print("stack", stack, "pooled", pooled, "output", net.output)
 
 # %%
@@ -121,11 +122,11 @@ for level, micro_wav in heads.items():
     layer = micro_wav.horizontal
     text = (
         f"MicroWav, level {level}\n"
-        f"3 × Linear({layer.in_features} → {layer.out_features})\n+ GELU"
+        f"3 × Linear({layer.in_features} → {layer.out_features})\n+ {activation}"
     )
     box(6.6, rows[level], 2.0, 0.95, text, "#dfe9f5", edge=level_colors[level])
     arrow((5.35, rows[level]), (5.5, rows[level]))
-text = f"Linear({approx_head.in_features} → {approx_head.out_features})\n+ GELU"
+text = f"Linear({approx_head.in_features} → {approx_head.out_features})\n+ {activation}"
 box(6.6, approx_y, 2.0, 0.75, text, "#f5e6d3")
 arrow((3.5, approx_y), (5.5, approx_y))
 

@@ -70,7 +70,8 @@ def main(argv=None):
     parser.add_argument("--dataset", default="digits", choices=["digits", *LOADERS])
     parser.add_argument("--data", help="where the dataset lives (a directory, or the CIFAR-10 zip)")
     parser.add_argument("--n-train", type=int, help="train on a seeded random subset of this size")
-    parser.add_argument("--epochs", type=int, default=30, help="WavPool training epochs (default 30)")
+    parser.add_argument("--epochs", type=int, default=WavPoolClassifier().max_epochs,
+                        help="WavPool training epochs (default: WavPoolClassifier's, %(default)s)")
     parser.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda'...")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")

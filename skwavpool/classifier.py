@@ -6,6 +6,7 @@ a benchmark runs WavPool, the MLP and the CNN through the same code path.
 
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -99,8 +100,9 @@ class _AcceleratedNetClassifier(AccelerateMixin, _NeuralNetClassifier):
 
 def _document_training(cls):
     """Put the parameters and attributes every classifier here shares into ``cls``'s docstring."""
+    max_epochs = inspect.signature(cls).parameters["max_epochs"].default  # differs between the classifiers
     cls.__doc__ = cls.__doc__.replace("    [image parameters]\n", _IMAGE_DOC).replace(
-        "    [training parameters]\n", _TRAINING_DOC
+        "    [training parameters]\n", _TRAINING_DOC.replace("[max_epochs]", str(max_epochs))
     )
     return cls
 
@@ -126,7 +128,7 @@ _TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adamw"
         L2 penalty for the others).
     momentum : float, default=0.0
         Momentum, for ``optimizer="sgd"`` only (the paper uses none).
-    max_epochs : int, default=30
+    max_epochs : int, default=[max_epochs]
         Passes over the training data.
     batch_size : int, default=64
         Samples per gradient step; predictions are also made in batches of
@@ -414,10 +416,10 @@ class WavPoolClassifier(_NetClassifier):
         the maximum of groups of 4 hidden units, every band and level kept.
     ceil_mode : bool, default=True
         Keep partial pooling windows, so nothing is dropped.
-    activation : str or None, default="gelu"
+    activation : str or None, default="leaky_relu"
         Nonlinearity after each band layer: ``"relu"``, ``"gelu"``, ``"silu"``,
         ``"tanh"``, ``"elu"``, ``"leaky_relu"`` or None.
-    dropout : float, default=0.3
+    dropout : float, default=0.5
         Dropout rate before the output layer.
     mode : str, default="reflect"
         Signal extension of the Haar transform for odd image sides (the
@@ -464,15 +466,15 @@ class WavPoolClassifier(_NetClassifier):
         pooling="max",
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
-        activation="gelu",
-        dropout=0.3,
+        activation="leaky_relu",
+        dropout=0.5,
         mode="reflect",
         optimizer="adamw",
         lr=3e-3,
         lr_schedule="cosine",
         weight_decay=0.05,
         momentum=0.0,
-        max_epochs=30,
+        max_epochs=90,
         batch_size=64,
         early_stopping=False,
         validation_fraction=0.1,

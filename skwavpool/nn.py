@@ -177,10 +177,12 @@ class WavPool(nn.Module):
     ceil_mode : bool, default=True
         Keep the partial pooling windows at the ends of each axis, so that no
         band, level or unit is dropped; the paper's network uses ``False``.
-    activation : str or None, default="gelu"
+    activation : str or None, default="leaky_relu"
         Nonlinearity after each band layer (see :data:`ACTIVATIONS`); the paper
-        has none. GELU, unlike ReLU, leaves no unit without gradient.
-    dropout : float, default=0.3
+        has none. Leaky ReLU, unlike ReLU, leaves no unit without gradient; it
+        matched ReLU and beat GELU in a search on protocol A's validation data
+        (``benchmarks/results/tuning.md``).
+    dropout : float, default=0.5
         Dropout rate on the pooled features, before the output layer.
     mode : str, default="reflect"
         Signal extension for odd image sides (see :data:`skwavpool.haar.MODES`).
@@ -223,8 +225,8 @@ class WavPool(nn.Module):
         pooling="max",
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
-        activation="gelu",
-        dropout=0.3,
+        activation="leaky_relu",
+        dropout=0.5,
         mode="reflect",
     ):
         super().__init__()
@@ -281,7 +283,7 @@ class WavPool(nn.Module):
         self.register_buffer("level_scale", scale, persistent=False)
         # The approximation head sees local means whatever normalize_levels says:
         # an orthonormal approximation grows as 2**depth (16x the mean for
-        # 28x28) and drove the head's GELUs into saturation.
+        # 28x28) and drove the head's activations (GELUs then) into saturation.
         self._approx_scale = 1.0 if normalize_levels else 0.5**self.depth
         self.pooling, self.pooling_kernel, self.ceil_mode = pooling, kernel, ceil_mode
         features = 0
