@@ -411,47 +411,61 @@ class _WindowPool(torch.autograd.Function):
         windows = [_pooled_size(n, k, ceil_mode) for n, k in zip(sizes, kernel)]
         # A partial last window is filled with what never wins or counts.
         padded = _resize(x, [w * k for w, k in zip(windows, kernel)], -math.inf if kind == "max" else 0.0)
-        # (batch, w1, k1, w2, k2, k3, w3): the members of a hidden window moved
-        # off the innermost axis, so that every op below runs along contiguous
-        # rows of w3 values (pairs of neighbours make torch's CPU loops several
-        # times slower). Reduced one window axis at a time: one reduction over
-        # several axes is slower too.
-        view = padded.reshape(x.shape[0], *(d for w, k in zip(windows, kernel) for d in (w, k)))
-        view = view.transpose(5, 6).contiguous()
-        out = view
-        for axis in (5, 4, 2):
-            if out.shape[axis] > 1:
-                out = out.amax(axis, keepdim=True) if kind == "max" else out.sum(axis, keepdim=True)
+        # One axis at a time, hidden first, as elementwise maxima (sums) of
+        # the windows' members, each a strided view: torch's CPU loops over
+        # axes of a window's few members, as in a reduction over a (..., w, k)
+        # view, are several times slower on these small stacks.
+        combine = torch.maximum if kind == "max" else torch.add
+        out = padded
+        for axis, (w, k) in zip((3, 2, 1), reversed(list(zip(windows, kernel)))):
+            if k > 1:
+                members = out.unflatten(axis, (w, k)).unbind(axis + 1)
+                out = functools.reduce(combine, members)
         if kind == "max":
-            ctx.save_for_backward(view, out)
+            ctx.save_for_backward(padded, out)
         else:
             valid = [[min(k, n - i * k) for i in range(w)] for n, k, w in zip(sizes, kernel, windows)]
             counts = [[[a * b * c for c in valid[2]] for b in valid[1]] for a in valid[0]]
-            ctx.counts = _per_window(x.new_tensor([counts]))
+            ctx.counts = x.new_tensor([counts])
             out = out / ctx.counts
-        ctx.meta = (kind, sizes, view.shape, padded.shape)
-        return out.view(x.shape[0], *windows)
+        ctx.meta = (kind, kernel, sizes, padded.shape)
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        kind, sizes, view_shape, padded_shape = ctx.meta
+        kind, kernel, sizes, padded_shape = ctx.meta
+        grad_padded = grad.new_empty(padded_shape)
+        # (batch, w1, k1, w2, k2, w3, k3), written one hidden member at a
+        # time: each write then runs along rows of w3 values, not of k3.
+        members = _windowed(grad_padded, kernel).unbind(-1)
         if kind == "max":
-            view, out = ctx.saved_tensors
-            # 1 where an entry equals its window's maximum, else 0 (view - out
-            # is 0 or negative), in float arithmetic: a comparison's bool mask
-            # and torch.where take several times longer on the CPU. (A maximum
-            # of +inf would give NaN; the layers' outputs are finite.)
-            grad_view = (view - out).sign_().add_(1).mul_(_per_window(grad))
+            padded, out = ctx.saved_tensors
+            out, grad = _per_window(out), _per_window(grad)
+            for member, values in zip(members, _windowed(padded, kernel).unbind(-1)):
+                # grad where an entry equals its window's maximum, else 0:
+                # sign(values - out) is 0 or -1. In float arithmetic, as a
+                # comparison's bool mask and torch.where take longer on the
+                # CPU; in place on a contiguous tensor, which is faster than
+                # on the strided member. (A maximum of +inf would give NaN;
+                # the layers' outputs are finite.)
+                torch.addcmul(grad, torch.sub(values, out).sign_(), grad, out=member)
         else:
-            grad_view = (_per_window(grad) / ctx.counts).expand(view_shape)
+            share = _per_window(grad / ctx.counts)
+            for member in members:
+                member.copy_(share.expand(member.shape))
         # In floor mode the entries past the last window get no gradient.
-        return _resize(grad_view.transpose(5, 6).reshape(padded_shape), sizes, 0.0), None, None, None
+        return _resize(grad_padded, sizes, 0.0), None, None, None
+
+
+def _windowed(padded, kernel):
+    """``padded`` (batch, w1 * k1, w2 * k2, w3 * k3) seen as (batch, w1, k1, w2, k2, w3, k3)."""
+    return padded.view(padded.shape[0], *(d for n, k in zip(padded.shape[1:], kernel) for d in (n // k, k)))
 
 
 def _per_window(pooled):
-    """``pooled`` (batch, w1, w2, w3) as (batch, w1, 1, w2, 1, 1, w3), to broadcast over the windows."""
-    return pooled.unsqueeze(2).unsqueeze(4).unsqueeze(5)
+    """``pooled`` (batch, w1, w2, w3) as (batch, w1, 1, w2, 1, w3), to broadcast over a member's windows."""
+    return pooled.unsqueeze(2).unsqueeze(4)
 
 
 def _resize(x, sizes, value):
