@@ -116,7 +116,7 @@ _IMAGE_DOC = """    image_shape : tuple of int or None, default=None
 """
 
 _TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adamw"
-        The torch optimizer.
+        The torch optimizer; Adam and AdamW run torch's fused implementation.
     lr : float, default=3e-3
         Learning rate (the starting one, with an ``lr_schedule``).
     lr_schedule : {"cosine"} or None, default="cosine"
