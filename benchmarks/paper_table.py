@@ -220,8 +220,8 @@ def main(argv=None):
     start = time.time()
     results = run(args.protocol, args.datasets, args.seeds, args.quick, data_dir, args.cnn_seeds, args.cnn_epochs,
                   args.models)
-    cnn_limits = (f", the CNN {args.cnn_seeds or args.seeds} seed(s) and at most {args.cnn_epochs or 120} epochs"
-                  if args.cnn_seeds or args.cnn_epochs else "")
+    cnn_limits = (f", the CNN {args.cnn_seeds} seed(s)" if args.cnn_seeds else "") + (
+        f", the CNN at most {args.cnn_epochs} epochs" if args.cnn_epochs else "")
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
     meta = (f"skwavpool {skwavpool.__version__}, torch {torch.__version__}, scikit-learn {sklearn.__version__}, "
             f"{platform.python_implementation()} {platform.python_version()}; {device}; "

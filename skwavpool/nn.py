@@ -388,10 +388,10 @@ def _pool(stack, kernel, kind, ceil_mode):
 
     ``kernel`` (and stride) is over (level, band, hidden). The same as torch's
     ``MaxPool3d``/``AvgPool3d(kernel, ceil_mode=ceil_mode)`` (partial windows
-    average their valid entries), computed as reductions over a view that
-    gives the members of each window their own axes: torch's pooling kernels
-    take hundreds of microseconds, forward and backward, on such small stacks
-    on the CPU.
+    average their valid entries), computed one axis at a time as elementwise
+    maxima (sums) of each window's members: torch's pooling kernels take
+    hundreds of microseconds, forward and backward, on such small stacks on
+    the CPU.
     Unlike them, max pooling gives the gradient to every tied maximum of a
     window. Ties come from the zero padding of smaller levels (constants, whose
     gradient is dropped) and from ReLU's zeros (where ReLU stops the gradient
