@@ -54,3 +54,12 @@ def test_a_partial_run_only_runs_the_named_models():
         log=lambda line: None,
     )
     assert list(results) == ["mnist / MLP (paper)"]
+
+
+def test_protocol_b_trains_our_default_a_fixed_number_of_epochs_and_stops_the_others_early():
+    models = paper_table.models("mnist", "B", 120)
+    ours = models.pop("WavPool (skwavpool default)")
+    assert not ours.early_stopping and ours.max_epochs == paper_table.OURS_B_EPOCHS
+    assert all(model.early_stopping for model in models.values())
+    under_a = paper_table.models("mnist", "A", 120)["WavPool (skwavpool default)"]
+    assert not under_a.early_stopping and under_a.max_epochs == type(under_a)().max_epochs
