@@ -138,7 +138,7 @@ def summarise(runs):
     return {"max_mean": float(mean_curve.max()), "final_mean": float(np.mean(finals)),
             "final_sd": float(np.std(finals, ddof=1)) if len(finals) > 1 else 0.0,
             "parameters": runs[0]["parameters"], "with_gradient": runs[0]["with_gradient"],
-            "seconds": float(np.mean([r["seconds"] for r in runs])), "seeds": len(runs),
+            "seconds": float(np.mean([r["seconds"] for r in runs])), "seeds": len(runs), "finals": finals,
             "epochs": float(np.mean([r["epochs"] for r in runs]))}
 
 

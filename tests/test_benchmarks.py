@@ -34,6 +34,7 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
     ours = results["mnist / WavPool (skwavpool default)"]
     assert ours["with_gradient"] / ours["parameters"] > paper["with_gradient"] / paper["parameters"]
     assert results["mnist / CNN (paper)"]["seeds"] == 1
+    assert len(paper["finals"]) == paper["seeds"]  # each seed's score, to see the spread
     table = paper_table.markdown(results, protocol, ["meta"])
     assert table.count("\n| mnist |") == 4
     paper_table.plot(results, tmp_path / "plot.png")
