@@ -175,10 +175,9 @@ def markdown(results, protocol, meta):
     for r in results.values():
         # The paper published protocol A's figures only.
         published = f"{r['published']:.3f}" if r["published"] is not None and protocol == "A" else ""
-        epochs = f"{r['epochs']:.0f}" if r["epochs"] is not None else "n/a"
         lines.append(f"| {r['dataset']} | {r['model']} | {r['max_mean']:.4f} | {published} | "
                      f"{r['final_mean']:.4f} +- {r['final_sd']:.4f} | {r['parameters']:,} | "
-                     f"{r['with_gradient']:,} | {r['seeds']} | {epochs} | {r['seconds']:.0f} |")
+                     f"{r['with_gradient']:,} | {r['seeds']} | {r['epochs']:.0f} | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
