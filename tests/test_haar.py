@@ -61,14 +61,39 @@ def test_matches_pywt_every_level_mode_dtype(device, shape, mode, dtype, data):
     assert_matches_pywt(mrd, pywt_reference(x, levels, mode), TOL[dtype])
 
 
+# "smooth" and "antireflect" pad an odd side with 2 * x[-1] - x[-2]; repeated over levels the
+# padding grows the coarse coefficients (about 1,250 for a 33x33 standard-normal image), and their
+# float32 rounding alone puts ~2e-6 on the corner pixels. No float32 implementation meets an
+# elementwise 1e-6 bound there: PyWavelets' own float32 round trip misses it on 5.8% of the shapes
+# up to 37x37 (ours on 0.8%), and so do exactly rounded float64 coefficients. For these two modes
+# the round trip is held to 1e-6 relative in norm; every other mode keeps the elementwise bound.
+EXTRAPOLATING = ("smooth", "antireflect")
+
+
 @pytest.mark.parametrize("device", DEVICES)
 @settings(max_examples=60, deadline=None)
-@given(shape=shapes, mode=st.sampled_from(MODES), dtype=st.sampled_from([torch.float32, torch.float64]))
+@given(
+    shape=shapes,
+    mode=st.sampled_from([m for m in MODES if m not in EXTRAPOLATING]),
+    dtype=st.sampled_from([torch.float32, torch.float64]),
+)
 def test_round_trip_is_exact_at_the_original_shape(device, shape, mode, dtype):
     x = torch.randn(*shape, dtype=dtype, generator=torch.Generator().manual_seed(1)).to(device)
     back = haar_imrd(haar_mrd(x, mode=mode))
     assert back.shape == x.shape and back.dtype == dtype
     torch.testing.assert_close(back, x, rtol=1e-6 if dtype == torch.float32 else 1e-12, atol=1e-6)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=30, deadline=None)
+@given(shape=shapes, mode=st.sampled_from(EXTRAPOLATING))
+def test_round_trip_of_extrapolating_modes_is_exact_relative_to_the_image(device, shape, mode):
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(1)).to(device)
+    back = haar_imrd(haar_mrd(x, mode=mode))
+    assert back.shape == x.shape and back.dtype == x.dtype
+    assert torch.linalg.vector_norm(back - x) <= 1e-6 * torch.linalg.vector_norm(x)
+    x64 = x.double()
+    torch.testing.assert_close(haar_imrd(haar_mrd(x64, mode=mode)), x64, rtol=1e-12, atol=1e-12)
 
 
 def test_default_levels_is_pywt_max_level():
