@@ -611,13 +611,14 @@ def haar_imrd(mrd):
 
     Notes
     -----
-    The round trip is exact up to rounding: in float32, within 1e-6 of each
-    pixel plus 1e-6 of its value. The extrapolating modes ``"smooth"`` and
-    ``"antireflect"`` are the exception at odd sides: their appended samples
-    grow over the levels (the coarse coefficients of a 33x33 standard-normal
-    image reach about 1,250), and the coefficients' own float32 rounding then
-    puts up to about 2e-6 on the pixels next to those sides, as in PyWavelets'
-    float32 round trip. The error stays below 1e-6 of the image's norm.
+    The round trip is exact up to rounding: a few float32 roundings of the
+    image's magnitude (under 1e-6 for standard-normal images). The
+    extrapolating modes ``"smooth"`` and ``"antireflect"`` can lose more at
+    odd sides: their appended samples grow over the levels (the coarse
+    coefficients of a 33x33 standard-normal image reach about 1,250), and the
+    coefficients' own float32 rounding then puts up to about 2e-6 on the
+    pixels next to those sides, as in PyWavelets' float32 round trip. The
+    error stays below 1e-6 of the image's norm.
 
     Examples
     --------
