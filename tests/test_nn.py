@@ -153,10 +153,16 @@ def test_pooling_equals_torch_3d_pooling(kind, ceil_mode, kernel):
     expected = pool(stack.permute(0, 3, 2, 1).unsqueeze(1)).squeeze(1)  # over (hidden, band, level)
     got = wavnn._pool(stack, kernel[::-1], kind, ceil_mode).permute(0, 3, 2, 1)
     torch.testing.assert_close(got, expected)
+    with torch.no_grad():  # inference takes the elementwise path
+        torch.testing.assert_close(wavnn._pool(stack, kernel[::-1], kind, ceil_mode).permute(0, 3, 2, 1), expected)
+    elementwise = wavnn._window_pool(stack, kernel[::-1], kind, ceil_mode).permute(0, 3, 2, 1)  # CUDA's training path
+    torch.testing.assert_close(elementwise, expected)
     weights = torch.randn_like(expected)
     (expected_grad,) = torch.autograd.grad((expected * weights).sum(), stack)
     (got_grad,) = torch.autograd.grad((got * weights).sum(), stack)
     torch.testing.assert_close(got_grad, expected_grad)
+    (elementwise_grad,) = torch.autograd.grad((elementwise * weights).sum(), stack)
+    torch.testing.assert_close(elementwise_grad, expected_grad)
 
 
 def test_micro_wav_gives_each_band_its_own_layer():
