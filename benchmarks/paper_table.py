@@ -166,9 +166,20 @@ def run(protocol, names, seeds, quick, data_dir, cnn_seeds=None, cnn_epochs=None
     return results
 
 
-def markdown(results, protocol, meta):
+def run_notes(results):
+    """One line per run behind ``results``: its models and datasets, then its
+    ``meta`` (versions, machine, seeds, wall time). Built from the rows, so a
+    row that a later run replaced takes its run's line with it."""
+    runs = {}
+    for r in results.values():
+        models, names = runs.setdefault(r["meta"], ({}, {}))
+        models[r["model"]] = names[r["dataset"]] = None
+    return [f"{', '.join(models)} on {', '.join(names)}: {meta}" for meta, (models, names) in runs.items()]
+
+
+def markdown(results, protocol):
     statistic = "max over epochs of mean val acc" if protocol == "A" else "mean test acc"
-    lines = [f"# Protocol {protocol}", "", *(f"- {line}" for line in meta), "",
+    lines = [f"# Protocol {protocol}", "", *(f"- {line}" for line in run_notes(results)), "",
              f"| dataset | model | {statistic} | published (protocol A) | final mean +- sd | parameters | with gradient "
              f"| seeds | epochs | fit time per seed (s) |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -244,15 +255,14 @@ def main(argv=None):
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.protocol == "A" else "_B"
     saved = args.out / f"paper_table{suffix}.json"
-    metas = [meta]
+    for r in results.values():
+        r["meta"] = meta
     if args.models and saved.exists():  # a partial run updates the saved table
-        previous = json.loads(saved.read_text())
-        results = {**previous["results"], **results}
-        metas = previous["meta"] + [f"{', '.join(args.models)} on {', '.join(args.datasets)}: {meta}"]
-    saved.write_text(json.dumps({"meta": metas, "results": results}, indent=2))
-    (args.out / f"paper_table{suffix}.md").write_text(markdown(results, args.protocol, metas))
+        results = {**json.loads(saved.read_text())["results"], **results}
+    saved.write_text(json.dumps({"results": results}, indent=2))
+    (args.out / f"paper_table{suffix}.md").write_text(markdown(results, args.protocol))
     plot(results, args.out / f"accuracy_vs_params{suffix}.png")
-    print(markdown(results, args.protocol, metas))
+    print(markdown(results, args.protocol))
 
 
 if __name__ == "__main__":

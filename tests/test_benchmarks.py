@@ -35,8 +35,14 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
     assert ours["with_gradient"] / ours["parameters"] > paper["with_gradient"] / paper["parameters"]
     assert results["mnist / CNN (paper)"]["seeds"] == 1
     assert len(paper["finals"]) == paper["seeds"]  # each seed's score, to see the spread
-    table = paper_table.markdown(results, protocol, ["meta"])
+    for r in results.values():
+        r["meta"] = "first run"
+    results["mnist / CNN (paper)"]["meta"] = "second run"
+    table = paper_table.markdown(results, protocol)
     assert table.count("\n| mnist |") == 4
+    assert "\n- CNN (paper) on mnist: second run\n" in table
+    # Each run's line names the rows it produced, so a replaced row leaves no stale line behind.
+    assert "\n- WavPool (paper), MLP (paper), WavPool (skwavpool default) on mnist: first run\n" in table
     paper_table.plot(results, tmp_path / "plot.png")
     assert (tmp_path / "plot.png").stat().st_size > 1000
     json.dumps(results)  # everything in the results is JSON-serialisable
