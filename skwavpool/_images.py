@@ -25,7 +25,8 @@ def _divisor_shape(n_features):
     return h, n_features // h
 
 
-def _check_image_shape(image_shape):
+def check_image_shape(image_shape):
+    """``image_shape`` as ``(C, H, W)``; a ValueError says what is wrong with it."""
     if not isinstance(image_shape, (tuple, list)) or len(image_shape) not in (2, 3):
         raise ValueError(
             f"image_shape must be None, (H, W) or (C, H, W), got {image_shape!r}."
@@ -76,7 +77,7 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
 
     if reset:
         if image_shape is not None:
-            shape = _check_image_shape(image_shape)
+            shape = check_image_shape(image_shape)
         elif sample_shape is not None:
             shape = sample_shape if len(sample_shape) == 3 else (1, *sample_shape)
         else:

@@ -25,7 +25,7 @@ from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from skwavpool._images import as_tensor, resolve_device, validate_images
+from skwavpool._images import as_tensor, check_image_shape, resolve_device, validate_images
 from skwavpool.baselines import PaperCNN, PaperMLP
 from skwavpool.haar import MODES
 from skwavpool.nn import ACTIVATIONS, WavPool
@@ -49,8 +49,11 @@ class _BatchDataset(Dataset):
         # Index the tensors directly: skorch's generic indexing goes through
         # sklearn's _safe_indexing, which inspects every index in Python.
         # index_select copies whole rows: half the time of X[rows] for 64 images.
+        # The estimators pass tensors; as_tensor also serves arrays given to
+        # net_'s own methods, and y is None when they predict.
         rows = torch.as_tensor(indices)
-        return self.X.index_select(0, rows), self.y.index_select(0, rows)
+        X = torch.as_tensor(self.X).index_select(0, rows)
+        return X, None if self.y is None else torch.as_tensor(self.y).index_select(0, rows)
 
 
 def _whole_batch(batch):
@@ -167,7 +170,11 @@ _TRAINING_DOC = """    optimizer : {"adam", "adamw", "sgd"}, default="adamw"
         progress bar over the batches.
     warm_start : bool, default=False
         Continue training the fitted network on the next :meth:`fit` instead of
-        starting afresh (the data must keep the image shape and classes).
+        starting afresh: its weights and ``net_.history`` carry over, while the
+        optimizer, the learning-rate schedule and the other training
+        parameters start afresh from their current values (as in scikit-learn's
+        ``MLPClassifier``). The data must keep the layout and classes, and the
+        architecture parameters must not change.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (checkpoints, LR schedulers...).
 
@@ -227,7 +234,9 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
             optimizer_kwargs["optimizer__fused"] = True
         callbacks = list(self.callbacks or [])
         if self.lr_schedule == "cosine":
-            callbacks.append(_LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs))
+            # last_epoch=-1: each fit anneals over its own max_epochs, also when
+            # a warm start carries a history (skorch would count its epochs).
+            callbacks.append(_LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs, last_epoch=-1))
         if self.early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience, load_best=True))
         if self.verbose >= 2:
@@ -287,18 +296,20 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
-        previous = (self.image_shape_, self.classes_) if warm else None
-        images, y = validate_images(self, X, y, reset=True, image_shape=self.image_shape)
+        if warm:
+            self._check_warm_start()
+        # A warm fit keeps the fitted layout: its data must match it, as at predict time.
+        images, y = validate_images(self, X, y, reset=not warm, image_shape=self.image_shape)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
             raise ValueError(
                 f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least 2 classes."
             )
-        if warm and (previous[0] != self.image_shape_ or not np.array_equal(previous[1], encoder.classes_)):
+        if warm and not np.array_equal(self.classes_, encoder.classes_):
             raise ValueError(
-                "warm_start=True needs the same image shape and classes as the previous fit; "
-                f"got {self.image_shape_} and {encoder.classes_} after {previous[0]} and {previous[1]}."
+                f"warm_start=True needs the same classes as the previous fit; got {encoder.classes_} "
+                f"after {self.classes_}."
             )
         self.classes_ = encoder.classes_
         self.device_ = self.accelerator.device if self.accelerator is not None else resolve_device(self.device)
@@ -316,14 +327,36 @@ class _NetClassifier(ClassifierMixin, BaseEstimator):
         # which Accelerate keeps), then give the caller back torch's random state.
         with torch.random.fork_rng(devices=[self.device_] if self.device_.type == "cuda" else []):
             torch.manual_seed(seed)
-            if not warm:
-                self.net_ = self._build_net(len(self.classes_))
-            # Attributes, not set_params, which would re-initialise a fitted net.
-            self.net_.train_split = split
-            self.net_.iterator_train__generator = torch.Generator().manual_seed(seed)
+            net = self._build_net(len(self.classes_))
+            if warm:
+                # As scikit-learn's MLPClassifier does: the weights (and here the
+                # history) carry over; the optimizer, the schedule and every
+                # other training parameter start afresh from the current values.
+                net.initialize()
+                net.module_.load_state_dict(self.net_.module_.state_dict())
+                net.history = self.net_.history
+            self.net_ = net
+            net.train_split = split
+            net.iterator_train__generator = torch.Generator().manual_seed(seed)
             with _torch_threads(self.n_threads):
-                self.net_.partial_fit(*self._tensors(images, encoder.transform(y)))
+                net.partial_fit(*self._tensors(images, encoder.transform(y)))
         return self
+
+    def _check_warm_start(self):
+        """Raise unless the fitted network's architecture is the one the parameters now ask for."""
+        if self.image_shape is not None and check_image_shape(self.image_shape) != self.image_shape_:
+            raise ValueError(
+                f"warm_start=True needs the same image shape as the previous fit; image_shape={self.image_shape!r} "
+                f"after {self.image_shape_}."
+            )
+        module, params = self._module()
+        fitted = self.net_.get_params()
+        changed = sorted(name for name, value in params.items() if fitted.get(f"module__{name}") != value)
+        if module is not self.net_.module or changed:
+            raise ValueError(
+                f"warm_start=True needs the same architecture as the previous fit; changed: {changed or 'module'}. "
+                "Set warm_start=False to train the new network from scratch."
+            )
 
     @staticmethod
     def _tensors(images, labels):

@@ -485,7 +485,11 @@ def haar_matrix(image_shape, levels=None, mode="symmetric", *, dtype=torch.float
     -------
     torch.Tensor of shape (n_coefficients, prod(image_shape))
         In sparse CSR layout, with ``prod(image_shape) * (3 * levels + 1)``
-        stored entries or fewer. It is built from the decomposition of every
+        stored entries or fewer when the sides stay even or the mode extends an
+        odd side with its last sample only (``"symmetric"``, ``"zero"``...);
+        modes that reuse other samples store some more (28x28 to 4 levels:
+        10,480 with ``"reflect"``, 11,872 with ``"periodic"``, against a bound
+        of 10,192). It is built from the decomposition of every
         pixel's indicator image, which takes ``prod(image_shape) ** 2`` values
         of memory for a moment: meant for small images.
 

@@ -125,11 +125,48 @@ def test_warm_start_continues_training(digits):
     X_train, _, y_train, _ = digits
     clf = WavPoolClassifier(**{**FAST, "warm_start": True}).fit(X_train, y_train)
     weights = clf.net_.module_.output.weight.detach().clone()
+    loss = clf.net_.history[-1, "train_loss"]
     clf.fit(X_train, y_train)
     assert len(clf.net_.history) == 2 * FAST["max_epochs"]
     assert not torch.equal(weights, clf.net_.module_.output.weight)
-    with pytest.raises(ValueError, match="warm_start=True needs the same"):
-        clf.fit(X_train[y_train < 5], y_train[y_train < 5])
+    assert clf.net_.history[FAST["max_epochs"], "train_loss"] < 1.5 * loss  # not from scratch
+
+
+def test_warm_start_trains_with_the_current_training_parameters(digits):
+    X_train, _, y_train, _ = digits
+    clf = WavPoolClassifier(**{**FAST, "max_epochs": 3, "lr": 0.01, "warm_start": True}).fit(X_train, y_train)
+    clf.set_params(max_epochs=4, lr=0.02).fit(X_train, y_train)
+    lrs = clf.net_.history[:, "event_lr"]
+    assert len(lrs) == 7
+    # The second fit's cosine schedule starts at its own lr and anneals to zero over its own max_epochs.
+    assert lrs[3] == pytest.approx(0.02)
+    assert all(a > b for a, b in zip(lrs[3:], lrs[4:]))
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        ({"hidden_size": 16}, r"same architecture .* changed: \['hidden_size'\]"),
+        ({"image_shape": (4, 16)}, "same image shape"),
+        ({"X": "half the features"}, "expecting 64 features"),
+        ({"y": "five classes"}, "same classes"),
+    ],
+)
+def test_a_rejected_warm_start_leaves_the_fitted_model_intact(digits, change, match):
+    X_train, X_test, y_train, _ = digits
+    clf = WavPoolClassifier(**{**FAST, "max_epochs": 2, "warm_start": True}).fit(X_train, y_train)
+    before = clf.predict_proba(X_test)
+    X, y = X_train, y_train
+    if "X" in change:
+        X = X_train[:, :32]
+    elif "y" in change:
+        X, y = X_train[y_train < 5], y_train[y_train < 5]
+    else:
+        clf.set_params(**change)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
 
 
 def test_sgd_and_verbose_output(digits, capsys):
