@@ -24,9 +24,10 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
         loader=digits_as, log=lines.append,
     )
     assert set(r["model"] for r in results.values()) == {
-        "WavPool (paper)", "MLP (paper)", "CNN (paper)", "WavPool (skwavpool default)"
+        "WavPool (paper)", "MLP (paper)", "CNN (paper)", "WavPool (skwavpool default)",
+        "WavPool (skwavpool default, no shift)",
     }
-    assert len(lines) == 4
+    assert len(lines) == 5
     paper = results["mnist / WavPool (paper)"]
     assert paper["published"] == 0.960
     assert 0 <= paper["final_mean"] <= paper["max_mean"] <= 1 if protocol == "A" else 0 <= paper["final_mean"] <= 1
@@ -39,10 +40,11 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
         r["meta"] = "first run"
     results["mnist / CNN (paper)"]["meta"] = "second run"
     table = paper_table.markdown(results, protocol)
-    assert table.count("\n| mnist |") == 4
+    assert table.count("\n| mnist |") == 5
     assert "\n- CNN (paper) on mnist: second run\n" in table
     # Each run's line names the rows it produced, so a replaced row leaves no stale line behind.
-    assert "\n- WavPool (paper), MLP (paper), WavPool (skwavpool default) on mnist: first run\n" in table
+    assert ("\n- WavPool (paper), MLP (paper), WavPool (skwavpool default), WavPool (skwavpool default, no shift) "
+            "on mnist: first run\n") in table
     paper_table.plot(results, tmp_path / "plot.png")
     assert (tmp_path / "plot.png").stat().st_size > 1000
     json.dumps(results)  # everything in the results is JSON-serialisable
@@ -65,8 +67,10 @@ def test_a_partial_run_only_runs_the_named_models():
 
 def test_protocol_b_trains_our_default_a_fixed_number_of_epochs_and_stops_the_others_early():
     models = paper_table.models("mnist", "B", 120)
-    ours = models.pop("WavPool (skwavpool default)")
-    assert not ours.early_stopping and ours.max_epochs == paper_table.OURS_B_EPOCHS
-    assert all(model.early_stopping for model in models.values())
+    for name in ("WavPool (skwavpool default)", "WavPool (skwavpool default, no shift)"):
+        ours = models.pop(name)
+        assert not ours.early_stopping and ours.max_epochs == paper_table.OURS_B_EPOCHS
+    assert ours.max_shift == 0 and type(ours)().max_shift > 0
+    assert all(model.early_stopping and model.max_shift == 0 for model in models.values())  # as published
     under_a = paper_table.models("mnist", "A", 120)["WavPool (skwavpool default)"]
     assert not under_a.early_stopping and under_a.max_epochs == type(under_a)().max_epochs

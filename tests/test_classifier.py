@@ -278,3 +278,40 @@ def test_training_through_accelerate_gives_the_same_model(digits):
     with pytest.warns(UserWarning, match="device"):  # skorch: Accelerate placed the model, not the net
         restored = pickle.loads(pickle.dumps(accelerated))
     np.testing.assert_array_equal(restored.predict_proba(X_test), plain.predict_proba(X_test))
+
+
+def test_random_shift_moves_each_training_image_within_max_shift():
+    from skwavpool.classifier import _RandomShift
+
+    X = torch.arange(1.0, 1 + 40 * 2 * 5 * 6).view(40, 2, 5, 6)  # distinct nonzero pixels
+    y = torch.arange(40)
+    shifted, y_out = _RandomShift(2, torch.Generator().manual_seed(0))((X, y))
+    assert y_out is y and shifted.shape == X.shape
+    seen = set()
+    for image, moved in zip(X, shifted):
+        # The shift that explains the moved image, zeros where the border was uncovered.
+        matches = [
+            (dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+            if torch.equal(moved, torch.nn.functional.pad(image, (2, 2, 2, 2))[:, 2 - dy : 7 - dy, 2 - dx : 8 - dx])
+        ]
+        assert len(matches) == 1  # both channels moved together
+        seen.add(matches[0])
+    assert len(seen) > 10  # shifts vary from image to image
+
+
+def test_max_shift_augments_training_only_and_is_seeded(digits):
+    X_train, X_test, y_train, _ = digits
+    shifted = WavPoolClassifier(**{**FAST, "max_epochs": 3, "max_shift": 1}).fit(X_train, y_train)
+    again = WavPoolClassifier(**{**FAST, "max_epochs": 3, "max_shift": 1}).fit(X_train, y_train)
+    plain = WavPoolClassifier(**{**FAST, "max_epochs": 3, "max_shift": 0}).fit(X_train, y_train)
+    np.testing.assert_array_equal(shifted.predict_proba(X_test), again.predict_proba(X_test))
+    assert not np.array_equal(shifted.predict_proba(X_test), plain.predict_proba(X_test))
+    # Validation batches go through the plain collate function: never shifted.
+    assert shifted.net_.iterator_valid__collate_fn is plain.net_.iterator_train__collate_fn
+
+
+@pytest.mark.parametrize("max_shift, pixels", [(0.05, 0), (0.25, 2), (0.3, 2), (3, 3)])
+def test_a_float_max_shift_is_a_fraction_of_the_shorter_side(digits, max_shift, pixels):
+    X_train, _, y_train, _ = digits
+    clf = WavPoolClassifier(**{**FAST, "max_epochs": 1, "max_shift": max_shift}).fit(X_train, y_train)  # 8x8 images
+    assert getattr(clf.net_.iterator_train__collate_fn, "max_shift", 0) == pixels
