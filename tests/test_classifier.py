@@ -308,6 +308,8 @@ def test_max_shift_augments_training_only_and_is_seeded(digits):
     assert not np.array_equal(shifted.predict_proba(X_test), plain.predict_proba(X_test))
     # Validation batches go through the plain collate function: never shifted.
     assert shifted.net_.iterator_valid__collate_fn is plain.net_.iterator_train__collate_fn
+    restored = pickle.loads(pickle.dumps(shifted))  # the shift's seeded generator pickles too
+    np.testing.assert_array_equal(restored.predict_proba(X_test), shifted.predict_proba(X_test))
 
 
 @pytest.mark.parametrize("max_shift, pixels", [(0.05, 0), (0.25, 2), (0.3, 2), (3, 3)])
