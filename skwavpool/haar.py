@@ -27,7 +27,9 @@ chunks, and the chunk-sized scratch is allocated once per call, so the
 temporaries stay small whatever the batch size. Once the approximation is
 down to a few dozen values per sample, passes over such small images cost
 mostly per-operation overhead: the levels left are then one dense product
-with a cached matrix (in float64, so the coarse levels are no less exact).
+with a cached matrix, written straight into the packed layout. It sums in
+the images' dtype: summing float32 images in float64, as this once did,
+made the whole call 8 % slower on 10000x28x28 and the round trip no more exact.
 """
 
 from __future__ import annotations
@@ -284,7 +286,7 @@ def _decompose(x, levels, mode, coeffs=None, dense=True):
         if first_dense <= levels:
             # The coarsest levels are the first columns of the packed layout.
             matrix = _dense_matrix("decompose", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   mode, x.device)
+                                   mode, x.device, x.dtype)
             _dense_product(a.reshape(a.shape[0], -1), matrix, out=coeffs[i : i + step, : matrix.shape[1]])
     return coeffs
 
@@ -297,31 +299,34 @@ def _first_dense(per_sample, shapes):
 
 
 def _dense_product(rows, matrix, out):
-    """Write ``rows @ matrix`` into ``out``, summing in float64: a dense sum of
-    up to ``_DENSE_VALUES`` terms then rounds once, where the passes would
-    round after every pairwise step, and is no less exact than they are."""
-    if rows.dtype == torch.float64:
-        torch.mm(rows, matrix, out=out)
+    """Write ``rows @ matrix`` into ``out``, in ``matrix``'s dtype (see
+    :func:`_dense_matrix`), which is ``out``'s for float32 and float64."""
+    if out.dtype == matrix.dtype:
+        torch.mm(rows, matrix, out=out)  # straight into the packed layout: out's rows are strided
     else:
-        out.copy_(torch.mm(rows.double(), matrix))
+        out.copy_(torch.mm(rows.to(matrix.dtype), matrix))
 
 
 @functools.lru_cache(maxsize=64)
-def _dense_matrix(direction, rest, shape, levels, mode, device):
+def _dense_matrix(direction, rest, shape, levels, mode, device, dtype):
     """``M`` with ``images.flatten(1) @ M`` the packed MRD of ``images`` (B,
     *rest, *shape) ("decompose"), or ``coeffs @ M`` the flattened images
     ("reconstruct"; with a ``mode``, the adjoint of the decomposition instead):
-    the passes applied to every unit vector, in float64."""
+    the passes applied to every unit vector in float64, then rounded to
+    ``dtype`` if that is float32 or float64, else to float32, in which the
+    product then sums (half precision would lose the coarse levels)."""
     # Not an inference tensor even when first asked for in inference mode,
     # so that later calls with autograd can use it.
     with torch.inference_mode(False):
         pixels = math.prod(rest) * math.prod(shape)
         if direction == "decompose":
-            return _decompose(torch.eye(pixels, dtype=torch.float64, device=device).view(pixels, *rest, *shape), levels,
-                              mode, dense=False)
-        size = math.prod(rest) * n_coefficients(shape, levels)
-        unit = torch.eye(size, dtype=torch.float64, device=device)
-        return _reconstruct(unit, rest, shape, levels, mode, dense=False).view(size, pixels)
+            matrix = _decompose(torch.eye(pixels, dtype=torch.float64, device=device).view(pixels, *rest, *shape),
+                                levels, mode, dense=False)
+        else:
+            size = math.prod(rest) * n_coefficients(shape, levels)
+            unit = torch.eye(size, dtype=torch.float64, device=device)
+            matrix = _reconstruct(unit, rest, shape, levels, mode, dense=False).view(size, pixels)
+        return matrix.to(dtype if dtype in (torch.float32, torch.float64) else torch.float32)
 
 
 def _view(buffer, shape):
@@ -351,7 +356,7 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
         a = approx[i : i + step]
         if first_dense <= levels:
             matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   fold_mode, coeffs.device)
+                                   fold_mode, coeffs.device, coeffs.dtype)
             rows = coeffs[i : i + step]
             a = out[i : i + step] if first_dense == 1 else _view(
                 scratch_images, (rows.shape[0], *rest, *shapes[first_dense - 1]))
