@@ -41,8 +41,9 @@ class _BatchDataset(Dataset):
     torch's DataLoader fetches through ``__getitems__`` when a dataset has it,
     with all of a batch's indices at once; with :func:`_whole_batch` as the
     collate function, a batch then costs one indexing call instead of one per
-    sample, which cost more than WavPool's forward pass on small images. The
-    loaders stay plain DataLoaders, so Accelerate can shard them.
+    sample, which cost more than WavPool's forward pass on small images.
+    Accelerate, which shards DataLoaders, gets such loaders; otherwise
+    :class:`_Batches` iterates the dataset without one.
     """
 
     def __getitems__(self, indices):
@@ -96,14 +97,59 @@ def _torch_threads(n_threads):
         torch.set_num_threads(before)
 
 
+class _Batches:
+    """The batches a DataLoader would give for a :class:`_BatchDataset`,
+    without its per-batch machinery (sampler, fetcher, profiling hooks): the
+    rows in order, or in the permutation its RandomSampler would draw, each
+    batch fetched whole and passed through ``collate_fn``."""
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, collate_fn=_whole_batch):
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+        self.generator, self.collate_fn = generator, collate_fn
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        # A DataLoader's iterator first draws a base seed for its workers, from
+        # the generator or torch's global one: drawn here too, so that training
+        # (dropout draws from the global generator) stays the same either way.
+        torch.empty((), dtype=torch.int64).random_(generator=self.generator)
+        n = len(self.dataset)
+        if not self.shuffle:
+            order = torch.arange(n)
+        else:
+            generator = self.generator
+            if generator is None:  # as RandomSampler seeds itself
+                generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
+            order = torch.randperm(n, generator=generator)
+        for rows in order.split(self.batch_size):
+            yield self.collate_fn(self.dataset.__getitems__(rows))
+        if self.shuffle:  # RandomSampler draws one more permutation when it runs out
+            torch.randperm(n, generator=generator)
+
+
 class _NeuralNetClassifier(NeuralNetClassifier):
-    """skorch's classifier, minus a per-batch cost that matters for small networks."""
+    """skorch's classifier, minus per-batch costs that matter for small networks."""
+
+    # Accelerate shards DataLoaders only: its subclass keeps them.
+    _plain_batches = True
 
     def _set_training(self, training=True):
         # skorch sets the mode before every batch, and Module.train walks the
         # whole module tree each time; the mode only changes between epochs.
         if self.module_.training != training:
             super()._set_training(training)
+
+    def get_iterator(self, dataset, training=False):
+        # A DataLoader's own per-batch work took 5 % of a fit of WavPool in the
+        # paper's configuration on 64-image batches (bench_wavpool).
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        if not (self._plain_batches and isinstance(dataset, _BatchDataset)
+                and set(kwargs) <= {"batch_size", "shuffle", "generator", "collate_fn"}):
+            return super().get_iterator(dataset, training)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        return _Batches(dataset, len(dataset) if batch_size == -1 else batch_size, **kwargs)
 
 
 class _LRScheduler(LRScheduler):
@@ -121,6 +167,8 @@ class _LRScheduler(LRScheduler):
 
 class _AcceleratedNetClassifier(AccelerateMixin, _NeuralNetClassifier):
     """skorch's classifier trained through a Hugging Face ``accelerate.Accelerator``."""
+
+    _plain_batches = False
 
 
 def _document_training(cls):

@@ -280,6 +280,33 @@ def test_training_through_accelerate_gives_the_same_model(digits):
     np.testing.assert_array_equal(restored.predict_proba(X_test), plain.predict_proba(X_test))
 
 
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("seeded", [True, False])
+def test_batches_without_a_dataloader_are_a_dataloaders_batches(shuffle, seeded):
+    # Also the random draws: the same training either way, as Accelerate
+    # trains through DataLoaders.
+    from torch.utils.data import DataLoader
+
+    from skwavpool.classifier import _Batches, _BatchDataset, _whole_batch
+
+    dataset = _BatchDataset(torch.arange(100.0).view(100, 1), torch.arange(100))
+    runs = []
+    for make in (
+        lambda g: DataLoader(dataset, batch_size=32, shuffle=shuffle, generator=g, collate_fn=_whole_batch),
+        lambda g: _Batches(dataset, 32, shuffle, g, _whole_batch),
+    ):
+        torch.manual_seed(5)
+        generator = torch.Generator().manual_seed(3) if seeded else None
+        batches = [y for _ in range(2) for _, y in make(generator)]  # two epochs
+        runs.append((batches, torch.rand(3), generator.get_state() if seeded else None))
+    (loader_batches, loader_next, loader_state), (batches, after, state) = runs
+    assert [b.tolist() for b in batches] == [b.tolist() for b in loader_batches]
+    assert len(batches) == 8 and (shuffle or batches[0].tolist() == list(range(32)))
+    torch.testing.assert_close(after, loader_next)
+    if seeded:
+        assert torch.equal(state, loader_state)
+
+
 def test_random_shift_moves_each_training_image_within_max_shift():
     from skwavpool.classifier import _RandomShift
 
