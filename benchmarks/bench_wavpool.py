@@ -6,8 +6,8 @@ the same random images, in this process. skwavpool is timed through its
 scikit-learn API, skorch's overhead included (``fit`` for one epoch,
 ``predict``); the original through a plain torch loop around its module,
 which is the least overhead it can have. Our default configuration is timed
-too, with its random shifts of the training images. Prints images per second
-and the speed-up over the original.
+too, with its random shifts of the training images. The contenders take turns,
+round after round. Prints images per second and the speed-up over the original.
 
 The original is not a dependency of skwavpool; install it, in the benchmark
 environment only, with::
@@ -31,6 +31,7 @@ from skwavpool import WavPoolClassifier
 from skwavpool.nn import PAPER_CONFIG
 
 HIDDEN = 256
+ORIGINAL = "wavpool 0.1.3 (plain torch loop)"
 
 
 def load_original():
@@ -77,20 +78,27 @@ def ours(batch_size, paper):
                              device="cpu", random_state=0)
 
 
-def best_of(repeats, fn):
-    """Median seconds of ``fn()`` over ``repeats`` runs, and its last result."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def interleaved(repeats, contenders):
+    """Median seconds of each of ``contenders`` (name -> function) over
+    ``repeats`` rounds, and each one's last result. Every round runs them all
+    in turn, so that a drift in the machine's speed, which shows here over
+    tens of seconds, reaches them alike rather than whichever ran then. A
+    first round, not timed, takes the first calls' one-off costs."""
+    times = {name: [] for name in contenders}
+    results = {}
+    for round_ in range(repeats + 1):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            if round_:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, results
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-images", type=int, default=4096)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     X = rng.random((args.n_images, 1, 28, 28), dtype=np.float32)
@@ -102,20 +110,21 @@ def main(argv=None):
           f"{'found' if original else 'NOT installed: its rows are missing'}")
     rows = []
     for batch_size in (64, 256):
-        fit_s = {}
-        predict_s = {}
+        fits = {}
         if original:
-            fit_s["wavpool 0.1.3 (plain torch loop)"], model = best_of(
-                args.repeats, lambda: original_fit(original, X, y, batch_size))
-            predict_s["wavpool 0.1.3 (plain torch loop)"], _ = best_of(
-                args.repeats, lambda: original_predict(model, X, batch_size))
+            fits[ORIGINAL] = lambda: original_fit(original, X, y, batch_size)
         for name, paper in (("skwavpool, paper config", True), ("skwavpool, default config", False)):
-            fit_s[name], clf = best_of(args.repeats, lambda: ours(batch_size, paper).fit(X, y))
-            predict_s[name], _ = best_of(args.repeats, lambda: clf.predict(X))
+            fits[name] = lambda paper=paper: ours(batch_size, paper).fit(X, y)
+        fit_s, models = interleaved(args.repeats, fits)
+        predictions = {
+            name: (lambda model=model: original_predict(model, X, batch_size)) if name == ORIGINAL
+            else (lambda model=model: model.predict(X))
+            for name, model in models.items()
+        }
+        predict_s, _ = interleaved(args.repeats, predictions)
         for name in fit_s:
-            reference = "wavpool 0.1.3 (plain torch loop)"
             rows.append((batch_size, name, args.n_images / fit_s[name], args.n_images / predict_s[name],
-                         fit_s.get(reference, np.nan) / fit_s[name], predict_s.get(reference, np.nan) / predict_s[name]))
+                         fit_s.get(ORIGINAL, np.nan) / fit_s[name], predict_s.get(ORIGINAL, np.nan) / predict_s[name]))
     print(f"\n| batch | {'model':34} | fit images/s | predict images/s | fit speed-up | predict speed-up |")
     print(f"|------:|{'-' * 36}|-------------:|-----------------:|-------------:|-----------------:|")
     for batch, name, fit, predict, fit_x, predict_x in rows:

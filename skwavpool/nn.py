@@ -287,13 +287,20 @@ class WavPool(nn.Module):
         self._approx_scale = 1.0 if normalize_levels else 0.5**self.depth
         self.pooling, self.pooling_kernel, self.ceil_mode = pooling, kernel, ceil_mode
         features = 0
+        pooled_columns = None
         if levels:
             stack = (self.max_hidden, 3, len(levels))
             if any(k > s for k, s in zip(kernel, stack)):
                 raise ValueError(
                     f"pooling_kernel={kernel} is larger than the (hidden, band, level) stack {stack}."
                 )
-            features += math.prod(_pooled_size(s, k, ceil_mode) for s, k in zip(stack, kernel))
+            windows = [_pooled_size(s, k, ceil_mode) for s, k in zip(stack, kernel)]
+            features += math.prod(windows)
+            # The output layer's columns follow the paper's (hidden, band, level)
+            # order; the pooled features come (level, band, hidden): forward
+            # takes the columns in that order, cheaper than permuting the features.
+            pooled_columns = torch.arange(features).view(windows).permute(2, 1, 0).flatten()
+        self.register_buffer("pooled_columns", pooled_columns, persistent=False)
         # Without ceil_mode, pooling drops the bands and levels that do not
         # fill a window (the paper's network loses the diagonal band, and with
         # 5 levels the finest): their layers exist but are not evaluated.
@@ -344,18 +351,19 @@ class WavPool(nn.Module):
         weight, logits = self.output.weight, self.output.bias
         if self.levels_used:
             pooled = _pool(self._stack(coeffs), self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
-            windows, n_features = pooled.shape[:3], math.prod(pooled.shape[:3])
-            # The output layer's columns follow the paper's (hidden, band, level)
-            # order; the pooled features come (level, band, hidden): permuting
-            # the few columns of the weight is cheaper than the features.
-            pooled_weight = weight[:, :n_features].unflatten(1, windows[::-1]).permute(0, 3, 2, 1).flatten(1)
-            logits = torch.addmm(logits, self.dropout(pooled.reshape(n_features, -1)).T, pooled_weight.T)
+            pooled = self._dropout(pooled.reshape(len(self.pooled_columns), -1))
+            logits = torch.addmm(logits, pooled.T, weight.index_select(1, self.pooled_columns).T)
         if self.approximation is not None:
             layer, activation = self.approximation
             approx_rows = slice(0, self._band_rows[self.depth][0].start if self.depth else None)
             approx = activation(_layer(layer, coeffs[approx_rows] * self._approx_scale))
-            logits = torch.addmm(logits, self.dropout(approx).T, weight[:, -layer.out_features :].T)
+            logits = torch.addmm(logits, self._dropout(approx).T, weight[:, -layer.out_features :].T)
         return logits
+
+    def _dropout(self, features):
+        # Without dropout, not even the module call: at small batches every
+        # operation counts.
+        return self.dropout(features) if self.dropout.p else features
 
     def _decompose(self, x):
         """Packed Haar coefficients of the images ``x``, batch-last: ``(n_coefficients, batch)``."""
@@ -390,7 +398,8 @@ class WavPool(nn.Module):
                 pieces.append(_layer(head, coeffs[band_rows]))
         stack = torch.cat(pieces).view(len(self._stack_rows), -1, width, coeffs.shape[1])
         # Every activation maps 0 to 0, so one call after the padding equals one per band.
-        return self.micro_wavs[0].activation(stack)
+        activation = self.micro_wavs[0].activation
+        return stack if isinstance(activation, nn.Identity) else activation(stack)
 
 
 def _layer(linear, rows):
