@@ -351,7 +351,7 @@ class WavPool(nn.Module):
         weight, logits = self.output.weight, self.output.bias
         if self.levels_used:
             pooled = _pool(self._stack(coeffs), self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
-            pooled = self._dropout(pooled.reshape(len(self.pooled_columns), -1))
+            pooled = self._dropout(pooled.reshape(len(self.pooled_columns), coeffs.shape[1]))
             logits = torch.addmm(logits, pooled.T, weight.index_select(1, self.pooled_columns).T)
         if self.approximation is not None:
             layer, activation = self.approximation
@@ -396,7 +396,7 @@ class WavPool(nn.Module):
                     zeros = coeffs.new_zeros(width, coeffs.shape[1]) if zeros is None else zeros
                     pieces.append(zeros[:pad])
                 pieces.append(_layer(head, coeffs[band_rows]))
-        stack = torch.cat(pieces).view(len(self._stack_rows), -1, width, coeffs.shape[1])
+        stack = torch.cat(pieces).view(len(self._stack_rows), len(self._stack_rows[0]), width, coeffs.shape[1])
         # Every activation maps 0 to 0, so one call after the padding equals one per band.
         activation = self.micro_wavs[0].activation
         return stack if isinstance(activation, nn.Identity) else activation(stack)
@@ -429,7 +429,7 @@ def _pool(stack, kernel, kind, ceil_mode):
     """
     if all(k == 1 for k in kernel):
         return stack
-    if kind == "max" and stack.device.type == "cpu":
+    if kind == "max" and stack.device.type == "cpu" and stack.shape[3]:  # torch's needs a batch
         # (1, batch, level, band, hidden) in channels_last_3d: the memory of the
         # contiguous stack. unsqueeze(0) alone would give the new axis a stride
         # that torch does not read as channels_last.

@@ -95,6 +95,13 @@ def test_shapes_and_input_layouts(device, image_shape):
         torch.testing.assert_close(model(x[:, 0]), out)
 
 
+@pytest.mark.parametrize("config", [{}, PAPER_CONFIG, {"pooling": "avg"}])
+def test_an_empty_batch_gives_empty_scores(config):
+    model = WavPool((1, 28, 28), 10, **config)
+    out = model(torch.rand(0, 1, 28, 28))
+    assert out.shape == (0, 10)
+
+
 def test_colour_heads_see_all_channels_of_their_band():
     model = WavPool((3, 16, 16), 10, levels=[1])
     assert model.micro_wavs[0].horizontal.in_features == 3 * 8 * 8
