@@ -24,6 +24,7 @@ from skorch.dataset import Dataset, ValidSplit
 from skorch.helper import predefined_split
 from skorch.hf import AccelerateMixin
 from torch.optim.lr_scheduler import CosineAnnealingLR
+from torch.utils.data import DataLoader, Subset
 
 from skwavpool._images import as_tensor, check_image_shape, resolve_device, validate_images
 from skwavpool.baselines import PaperCNN, PaperMLP
@@ -43,7 +44,8 @@ class _BatchDataset(Dataset):
     collate function, a batch then costs one indexing call instead of one per
     sample, which cost more than WavPool's forward pass on small images.
     Accelerate, which shards DataLoaders, gets such loaders; otherwise
-    :class:`_Batches` iterates the dataset without one.
+    :class:`_Batches` iterates the dataset (or skorch's validation split of
+    it) without one.
     """
 
     def __getitems__(self, indices):
@@ -98,35 +100,51 @@ def _torch_threads(n_threads):
 
 
 class _Batches:
-    """The batches a DataLoader would give for a :class:`_BatchDataset`,
-    without its per-batch machinery (sampler, fetcher, profiling hooks): the
-    rows in order, or in the permutation its RandomSampler would draw, each
-    batch fetched whole and passed through ``collate_fn``."""
+    """The batches a DataLoader would give, without its per-batch machinery
+    (sampler, fetcher, profiling hooks): the positions ``0..n-1`` in order, or
+    in the permutation its RandomSampler would draw, each batch fetched whole
+    by ``fetch`` and passed through ``collate_fn``. The random draws are the
+    DataLoader's too, in the same order, so that training (dropout draws from
+    torch's global generator) is the same either way."""
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None, collate_fn=_whole_batch):
-        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+    def __init__(self, fetch, n, batch_size, shuffle, generator, collate_fn):
+        self.fetch, self.n, self.batch_size, self.shuffle = fetch, n, batch_size, shuffle
         self.generator, self.collate_fn = generator, collate_fn
 
     def __len__(self):
-        return -(-len(self.dataset) // self.batch_size)
+        return -(-self.n // self.batch_size)
 
     def __iter__(self):
-        # A DataLoader's iterator first draws a base seed for its workers, from
-        # the generator or torch's global one: drawn here too, so that training
-        # (dropout draws from the global generator) stays the same either way.
+        # A DataLoader's iterator first draws a base seed for its workers.
         torch.empty((), dtype=torch.int64).random_(generator=self.generator)
-        n = len(self.dataset)
         if not self.shuffle:
-            order = torch.arange(n)
+            batches = torch.arange(self.n).split(self.batch_size)
         else:
             generator = self.generator
             if generator is None:  # as RandomSampler seeds itself
                 generator = torch.Generator().manual_seed(int(torch.empty((), dtype=torch.int64).random_().item()))
-            order = torch.randperm(n, generator=generator)
-        for rows in order.split(self.batch_size):
-            yield self.collate_fn(self.dataset.__getitems__(rows))
-        if self.shuffle:  # RandomSampler draws one more permutation when it runs out
-            torch.randperm(n, generator=generator)
+            batches = torch.randperm(self.n, generator=generator).split(self.batch_size)
+        # RandomSampler draws one more permutation when it runs out, which its
+        # BatchSampler finds out before a partial last batch, else after the last.
+        partial = self.n % self.batch_size
+        for index, rows in enumerate(batches):
+            if self.shuffle and partial and index == len(batches) - 1:
+                torch.randperm(self.n, generator=generator)
+            yield self.collate_fn(self.fetch(rows))
+        if self.shuffle and not partial:
+            torch.randperm(self.n, generator=generator)
+
+
+def _batch_fetch(dataset):
+    """A function fetching a batch of ``dataset`` by a tensor of positions, for a
+    :class:`_BatchDataset` or a ``Subset`` of one (skorch's validation split);
+    None for any other dataset."""
+    if isinstance(dataset, _BatchDataset):
+        return dataset.__getitems__
+    if isinstance(dataset, Subset) and isinstance(dataset.dataset, _BatchDataset):
+        indices = torch.as_tensor(np.ascontiguousarray(dataset.indices))
+        return lambda rows: dataset.dataset.__getitems__(indices[rows])
+    return None
 
 
 class _NeuralNetClassifier(NeuralNetClassifier):
@@ -156,11 +174,18 @@ class _NeuralNetClassifier(NeuralNetClassifier):
         # A DataLoader's own per-batch work took 5 % of a fit of WavPool in the
         # paper's configuration on 64-image batches (bench_wavpool).
         kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
-        if self._accelerated or not (isinstance(dataset, _BatchDataset)
-                and set(kwargs) <= {"batch_size", "shuffle", "generator", "collate_fn"}):
+        fetch = _batch_fetch(dataset)
+        if (
+            self._accelerated
+            or fetch is None
+            or (self.iterator_train if training else self.iterator_valid) is not DataLoader
+            or "collate_fn" not in kwargs
+            or not set(kwargs) <= {"batch_size", "shuffle", "generator", "collate_fn"}
+        ):
             return super().get_iterator(dataset, training)
-        batch_size = kwargs.pop("batch_size", self.batch_size)
-        return _Batches(dataset, len(dataset) if batch_size == -1 else batch_size, **kwargs)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        return _Batches(fetch, len(dataset), len(dataset) if batch_size == -1 else batch_size,
+                        kwargs.get("shuffle", False), kwargs.get("generator"), kwargs["collate_fn"])
 
 
 class _LRScheduler(LRScheduler):

@@ -28,8 +28,9 @@ temporaries stay small whatever the batch size. Once the approximation is
 down to a few dozen values per sample, passes over such small images cost
 mostly per-operation overhead: the levels left are then one dense product
 with a cached matrix, written straight into the packed layout. It sums in
-the images' dtype: summing float32 images in float64, as this once did,
-made the whole call 8 % slower on 10000x28x28 and the round trip no more exact.
+float32 for float32 images (summing them in float64, as this once did, made
+the whole call 8 % slower on 10000x28x28 and the round trip no more exact),
+in float64 when torch's float32 matrix products are set to round more coarsely.
 """
 
 from __future__ import annotations
@@ -286,7 +287,7 @@ def _decompose(x, levels, mode, coeffs=None, dense=True):
         if first_dense <= levels:
             # The coarsest levels are the first columns of the packed layout.
             matrix = _dense_matrix("decompose", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   mode, x.device, x.dtype)
+                                   mode, x.device, _product_dtype(x.dtype, x.device))
             _dense_product(a.reshape(a.shape[0], -1), matrix, out=coeffs[i : i + step, : matrix.shape[1]])
     return coeffs
 
@@ -299,12 +300,26 @@ def _first_dense(per_sample, shapes):
 
 
 def _dense_product(rows, matrix, out):
-    """Write ``rows @ matrix`` into ``out``, in ``matrix``'s dtype (see
-    :func:`_dense_matrix`), which is ``out``'s for float32 and float64."""
+    """Write ``rows @ matrix`` into ``out``, summing in ``matrix``'s dtype (see
+    :func:`_product_dtype`)."""
     if out.dtype == matrix.dtype:
         torch.mm(rows, matrix, out=out)  # straight into the packed layout: out's rows are strided
     else:
         out.copy_(torch.mm(rows.to(matrix.dtype), matrix))
+
+
+def _product_dtype(dtype, device):
+    """The dtype in which the dense product sums for images of ``dtype``:
+    float64 for float64; float32 for float32 and half precision, unless torch
+    may round float32 products more coarsely (``torch.set_float32_matmul_precision``
+    below ``"highest"``, which means bfloat16 on the CPU at ``"medium"``, or TF32
+    on CUDA), in which case float64."""
+    if dtype == torch.float64:
+        return dtype
+    reduced = torch.get_float32_matmul_precision() != "highest" or (
+        device.type == "cuda" and torch.backends.cuda.matmul.allow_tf32
+    )
+    return torch.float64 if reduced else torch.float32
 
 
 @functools.lru_cache(maxsize=64)
@@ -313,8 +328,7 @@ def _dense_matrix(direction, rest, shape, levels, mode, device, dtype):
     *rest, *shape) ("decompose"), or ``coeffs @ M`` the flattened images
     ("reconstruct"; with a ``mode``, the adjoint of the decomposition instead):
     the passes applied to every unit vector in float64, then rounded to
-    ``dtype`` if that is float32 or float64, else to float32, in which the
-    product then sums (half precision would lose the coarse levels)."""
+    ``dtype``, that of :func:`_product_dtype`."""
     # Not an inference tensor even when first asked for in inference mode,
     # so that later calls with autograd can use it.
     with torch.inference_mode(False):
@@ -326,7 +340,7 @@ def _dense_matrix(direction, rest, shape, levels, mode, device, dtype):
             size = math.prod(rest) * n_coefficients(shape, levels)
             unit = torch.eye(size, dtype=torch.float64, device=device)
             matrix = _reconstruct(unit, rest, shape, levels, mode, dense=False).view(size, pixels)
-        return matrix.to(dtype if dtype in (torch.float32, torch.float64) else torch.float32)
+        return matrix.to(dtype)
 
 
 def _view(buffer, shape):
@@ -356,7 +370,7 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
         a = approx[i : i + step]
         if first_dense <= levels:
             matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   fold_mode, coeffs.device, coeffs.dtype)
+                                   fold_mode, coeffs.device, _product_dtype(coeffs.dtype, coeffs.device))
             rows = coeffs[i : i + step]
             a = out[i : i + step] if first_dense == 1 else _view(
                 scratch_images, (rows.shape[0], *rest, *shapes[first_dense - 1]))

@@ -296,9 +296,7 @@ class WavPool(nn.Module):
                 )
             windows = [_pooled_size(s, k, ceil_mode) for s, k in zip(stack, kernel)]
             features += math.prod(windows)
-            # The output layer's columns follow the paper's (hidden, band, level)
-            # order; the pooled features come (level, band, hidden): forward
-            # takes the columns in that order, cheaper than permuting the features.
+            # The output layer's column for each pooled (level, band, hidden) window.
             pooled_columns = torch.arange(features).view(windows).permute(2, 1, 0).flatten()
         self.register_buffer("pooled_columns", pooled_columns, persistent=False)
         # Without ceil_mode, pooling drops the bands and levels that do not
@@ -348,22 +346,35 @@ class WavPool(nn.Module):
         coeffs = self._decompose(x)  # (n_coefficients, batch)
         if self.level_scale is not None:
             coeffs = coeffs * self.level_scale[:, None]
-        weight, logits = self.output.weight, self.output.bias
+        batch = coeffs.shape[1]
+        pooled = approx = None
         if self.levels_used:
+            # (level, band, hidden) windows by batch: the output layer's
+            # columns run in the paper's (hidden, band, level) order instead.
             pooled = _pool(self._stack(coeffs), self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
-            pooled = self._dropout(pooled.reshape(len(self.pooled_columns), coeffs.shape[1]))
-            logits = torch.addmm(logits, pooled.T, weight.index_select(1, self.pooled_columns).T)
         if self.approximation is not None:
+            rows = coeffs[: self._band_rows[self.depth][0].start if self.depth else None] * self._approx_scale
             layer, activation = self.approximation
-            approx_rows = slice(0, self._band_rows[self.depth][0].start if self.depth else None)
-            approx = activation(_layer(layer, coeffs[approx_rows] * self._approx_scale))
-            logits = torch.addmm(logits, self._dropout(approx).T, weight[:, -layer.out_features :].T)
+            approx = self.approximation(rows.T).T if _hooked(self.approximation) else activation(_layer(layer, rows))
+        if not _plain_linear(self.output):
+            # A hooked or replaced output layer is called as usual, on
+            # (batch, features) in the paper's order.
+            features = [] if pooled is None else [pooled.permute(3, 2, 1, 0).reshape(batch, -1)]
+            features += [] if approx is None else [approx.T]
+            return self.output(self._dropout(torch.cat(features, dim=1)))
+        weight, logits = self.output.weight, self.output.bias
+        if pooled is not None:
+            # Taking the weight's columns in the pooled order is cheaper than permuting the features.
+            pooled = self._dropout(pooled.reshape(len(self.pooled_columns), batch))
+            logits = torch.addmm(logits, pooled.T, weight.index_select(1, self.pooled_columns).T)
+        if approx is not None:
+            logits = torch.addmm(logits, self._dropout(approx).T, weight[:, -approx.shape[0] :].T)
         return logits
 
     def _dropout(self, features):
-        # Without dropout, not even the module call: at small batches every
-        # operation counts.
-        return self.dropout(features) if self.dropout.p else features
+        # Without dropout, not even the module call (unless hooked): at small
+        # batches every operation counts.
+        return self.dropout(features) if self.dropout.p or _hooked(self.dropout) else features
 
     def _decompose(self, x):
         """Packed Haar coefficients of the images ``x``, batch-last: ``(n_coefficients, batch)``."""
@@ -399,12 +410,34 @@ class WavPool(nn.Module):
         stack = torch.cat(pieces).view(len(self._stack_rows), len(self._stack_rows[0]), width, coeffs.shape[1])
         # Every activation maps 0 to 0, so one call after the padding equals one per band.
         activation = self.micro_wavs[0].activation
-        return stack if isinstance(activation, nn.Identity) else activation(stack)
+        return stack if type(activation) is nn.Identity and not _hooked(activation) else activation(stack)
 
 
 def _layer(linear, rows):
-    """``linear`` applied to batch-last ``rows`` (in_features, batch): (out_features, batch)."""
-    return torch.addmm(linear.bias[:, None], linear.weight, rows)
+    """``linear`` applied to batch-last ``rows`` (in_features, batch): (out_features, batch).
+
+    A plain layer is one ``addmm``; any other (hooked, pruned, parametrized,
+    quantized...) is called as a module, on ``rows.T``.
+    """
+    if _plain_linear(linear):
+        return torch.addmm(linear.bias[:, None], linear.weight, rows)
+    return linear(rows.T).T
+
+
+def _plain_linear(module):
+    """Whether ``module`` is an ``nn.Linear`` with a bias that no hook watches:
+    one that forward may apply without calling it."""
+    return type(module) is nn.Linear and module.bias is not None and not _hooked(module)
+
+
+def _hooked(module):
+    """Whether calling ``module`` would run hooks, by torch's own test in ``Module.__call__``."""
+    hooks = nn.modules.module
+    return bool(
+        module._forward_hooks or module._forward_pre_hooks or module._backward_hooks or module._backward_pre_hooks
+        or hooks._global_forward_hooks or hooks._global_forward_pre_hooks
+        or hooks._global_backward_hooks or hooks._global_backward_pre_hooks
+    )
 
 
 def _pooled_size(size, kernel, ceil_mode):
@@ -423,8 +456,8 @@ def _pool(stack, kernel, kind, ceil_mode):
     ``torch.maximum`` (which splits the gradient of a tie) or ``torch.add``:
     on this layout torch's ``avg_pool3d`` is the slower (WavPool's training
     step at batch 256 on 28x28 images: 5.1 against 3.8 ms in the paper's
-    configuration), and on CUDA torch's pooling backward has no deterministic
-    implementation. The same step with max pooling took 3.7 ms with torch's
+    configuration), and on other devices torch's pooling backward may not be
+    deterministic (it is not on CUDA). The same step with max pooling took 3.7 ms with torch's
     kernel against 7.7 ms elementwise.
     """
     if all(k == 1 for k in kernel):

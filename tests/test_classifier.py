@@ -281,30 +281,53 @@ def test_training_through_accelerate_gives_the_same_model(digits):
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("seeded", [True, False])
-def test_batches_without_a_dataloader_are_a_dataloaders_batches(shuffle, seeded):
-    # Also the random draws: the same training either way, as Accelerate
-    # trains through DataLoaders.
-    from torch.utils.data import DataLoader
+@pytest.mark.parametrize("generator", ["own", None, "global"])
+@pytest.mark.parametrize("subset", [False, True])  # skorch's validation split is a Subset
+def test_batches_without_a_dataloader_are_a_dataloaders_batches(shuffle, generator, subset):
+    # Also the random draws, in the same order: the same training either way,
+    # as Accelerate trains through DataLoaders.
+    from torch.utils.data import DataLoader, Subset
 
-    from skwavpool.classifier import _Batches, _BatchDataset, _whole_batch
+    from skwavpool.classifier import _Batches, _batch_fetch, _BatchDataset, _whole_batch
 
-    dataset = _BatchDataset(torch.arange(100.0).view(100, 1), torch.arange(100))
+    dataset = _BatchDataset(torch.arange(120.0).view(120, 1), torch.arange(120))
+    if subset:
+        dataset = Subset(dataset, np.arange(120)[::-1][:100])
     runs = []
     for make in (
         lambda g: DataLoader(dataset, batch_size=32, shuffle=shuffle, generator=g, collate_fn=_whole_batch),
-        lambda g: _Batches(dataset, 32, shuffle, g, _whole_batch),
+        lambda g: _Batches(_batch_fetch(dataset), len(dataset), 32, shuffle, g, _whole_batch),
     ):
         torch.manual_seed(5)
-        generator = torch.Generator().manual_seed(3) if seeded else None
-        batches = [y for _ in range(2) for _, y in make(generator)]  # two epochs
-        runs.append((batches, torch.rand(3), generator.get_state() if seeded else None))
-    (loader_batches, loader_next, loader_state), (batches, after, state) = runs
-    assert [b.tolist() for b in batches] == [b.tolist() for b in loader_batches]
-    assert len(batches) == 8 and (shuffle or batches[0].tolist() == list(range(32)))
-    torch.testing.assert_close(after, loader_next)
-    if seeded:
-        assert torch.equal(state, loader_state)
+        g = {"own": torch.Generator().manual_seed(3), None: None, "global": torch.default_generator}[generator]
+        batches, draws = [], []
+        for _ in range(2):  # two epochs, and a draw from the global generator after each batch (dropout's)
+            for _, y in make(g):
+                batches.append(y.tolist())
+                draws.append(torch.rand(1).item())
+        runs.append((batches, draws, len(make(g)), g.get_state() if generator == "own" else None))
+    assert runs[0][:3] == runs[1][:3]
+    assert len(runs[1][0]) == 8 and runs[1][2] == 4 and (shuffle or runs[1][0][0][:2] == [119.0, 118.0][: 2 * subset] + [0, 1][: 2 * (not subset)])
+    if generator == "own":
+        assert torch.equal(runs[0][3], runs[1][3])
+
+
+def test_in_memory_batches_skip_the_dataloader_unless_it_is_customised(digits):
+    from torch.utils.data import DataLoader, Subset
+
+    from skwavpool.classifier import _Batches
+
+    X_train, _, y_train, _ = digits
+    net = WavPoolClassifier(**{**FAST, "max_epochs": 1}).fit(X_train, y_train).net_
+    dataset = net.get_dataset(torch.rand(10, 1, 8, 8), torch.zeros(10, dtype=torch.int64))
+    assert isinstance(net.get_iterator(dataset, training=True), _Batches)
+    assert isinstance(net.get_iterator(Subset(dataset, [3, 4]), training=False), _Batches)
+
+    class Loader(DataLoader):
+        pass
+
+    net.iterator_valid = Loader
+    assert isinstance(net.get_iterator(dataset), Loader)
 
 
 def test_random_shift_moves_each_training_image_within_max_shift():

@@ -156,6 +156,22 @@ def test_dense_coarse_levels_agree_with_the_passes(monkeypatch, rng, mode, shape
     torch.testing.assert_close(dense[1], x.detach(), rtol=1e-6, atol=1e-6)
 
 
+def test_coarse_levels_stay_exact_when_torch_rounds_float32_products_coarsely(rng):
+    # At "medium", torch's float32 matrix products on the CPU go through
+    # bfloat16 (errors of about 0.02 here); the dense product then sums in float64.
+    x = torch.from_numpy(rng.standard_normal((100, 1, 28, 28), dtype=np.float32))
+    want = haar_mrd_packed(x.double())
+    before = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("medium")
+        got = haar_mrd_packed(x)
+        back = haar_imrd_packed(got, (1, 28, 28))
+    finally:
+        torch.set_float32_matmul_precision(before)
+    torch.testing.assert_close(got.double(), want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(back, x, rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("shape", [(2, 8, 8), (2, 7, 9), (1, 5, 6)])
 def test_gradcheck_forward_and_inverse(mode, shape):

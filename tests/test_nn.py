@@ -6,6 +6,7 @@ import pywt
 import torch
 from sklearn.datasets import load_digits
 from torch.nn import functional as F
+from torch.nn.utils import prune
 
 import skwavpool.nn as wavnn
 from skwavpool import MicroWav, WavPool
@@ -100,6 +101,37 @@ def test_an_empty_batch_gives_empty_scores(config):
     model = WavPool((1, 28, 28), 10, **config)
     out = model(torch.rand(0, 1, 28, 28))
     assert out.shape == (0, 10)
+
+
+@pytest.mark.parametrize("config", [{}, PAPER_CONFIG])
+def test_hooked_layers_are_called_and_give_the_same_scores(config):
+    # forward applies plain layers as one product each, without calling them;
+    # a hook (pruning, capture, quantization...) must still see its layer run.
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 4, **config).eval()
+    x = torch.rand(6, 1, 16, 16)
+    plain = model(x)
+    layers = [model.micro_wavs[0].horizontal, model.micro_wavs[-1].vertical, model.output]
+    if model.approximation is not None:
+        layers += [model.approximation, model.approximation[0]]
+    seen = []
+    for layer in layers:
+        layer.register_forward_hook(lambda module, args, out: seen.append(module))
+    torch.testing.assert_close(model(x), plain)
+    assert len(seen) == len(layers)
+
+
+def test_pruning_the_output_layer_trains():
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 4)
+    prune.l1_unstructured(model.output, "weight", amount=0.5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.rand(6, 1, 16, 16)
+    for _ in range(2):  # the second step recomputes the pruned weight
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+    assert (model.output.weight == 0).float().mean() >= 0.5
 
 
 def test_colour_heads_see_all_channels_of_their_band():
