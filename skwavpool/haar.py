@@ -265,6 +265,10 @@ def _decompose(x, levels, mode, coeffs=None, dense=True):
     # may overwrite its own input, which the row step has read in full by then.
     per_chunk = min(step, x.shape[0]) * per_sample * shapes[1][0] * shapes[1][1]
     scratch_rows, scratch_approx = x.new_empty(2 * per_chunk), x.new_empty(per_chunk)
+    matrix = None
+    if first_dense <= levels:
+        matrix = _dense_matrix("decompose", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
+                               mode, x.device, _product_dtype(x.dtype, x.device))
     for i in range(0, x.shape[0], step):
         a = x[i : i + step]
         for level in range(1, first_dense):
@@ -284,10 +288,8 @@ def _decompose(x, levels, mode, coeffs=None, dense=True):
             torch.lerp(top, bottom, 0.5, out=rows)  # (p + r) / 2, (q + s) / 2
             _full(*_columns(rows), out=(target, v))
             a = target
-        if first_dense <= levels:
+        if matrix is not None:
             # The coarsest levels are the first columns of the packed layout.
-            matrix = _dense_matrix("decompose", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   mode, x.device, _product_dtype(x.dtype, x.device))
             _dense_product(a.reshape(a.shape[0], -1), matrix, out=coeffs[i : i + step, : matrix.shape[1]])
     return coeffs
 
@@ -366,11 +368,13 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
     # overwrite the level's input, which the column step has read by then.
     per_chunk = min(step, out.shape[0]) * per_sample * 4 * shapes[1][0] * shapes[1][1]
     scratch_means, scratch_images = coeffs.new_empty(per_chunk), coeffs.new_empty(per_chunk)
+    matrix = None
+    if first_dense <= levels:
+        matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
+                               fold_mode, coeffs.device, _product_dtype(coeffs.dtype, coeffs.device))
     for i in range(0, out.shape[0], step):
         a = approx[i : i + step]
-        if first_dense <= levels:
-            matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
-                                   fold_mode, coeffs.device, _product_dtype(coeffs.dtype, coeffs.device))
+        if matrix is not None:
             rows = coeffs[i : i + step]
             a = out[i : i + step] if first_dense == 1 else _view(
                 scratch_images, (rows.shape[0], *rest, *shapes[first_dense - 1]))

@@ -457,8 +457,8 @@ def _pool(stack, kernel, kind, ceil_mode):
     on this layout torch's ``avg_pool3d`` is the slower (WavPool's training
     step at batch 256 on 28x28 images: 5.1 against 3.8 ms in the paper's
     configuration), and on other devices torch's pooling backward may not be
-    deterministic (it is not on CUDA). The same step with max pooling took 3.7 ms with torch's
-    kernel against 7.7 ms elementwise.
+    deterministic (it is not on CUDA). The same step with max pooling took
+    3.7 ms with torch's kernel against 7.7 ms elementwise.
     """
     if all(k == 1 for k in kernel):
         return stack
