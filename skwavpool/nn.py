@@ -19,6 +19,7 @@ from numbers import Integral
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from skwavpool.haar import MODES, haar_matrix, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
 
@@ -110,7 +111,8 @@ class MicroWav(nn.Module):
     @property
     def heads(self):
         """The horizontal, vertical and diagonal layers, in band order."""
-        return self.horizontal, self.vertical, self.diagonal
+        modules = self._modules  # not through Module.__getattr__, which costs 0.5 us a name
+        return modules["horizontal"], modules["vertical"], modules["diagonal"]
 
 
 def _level_hidden_sizes(hidden_size, levels, scaling):
@@ -342,10 +344,17 @@ class WavPool(nn.Module):
         vectorises (as ``channels_last``) where, batch-first, it loops over
         them one value at a time. In WavPool's training loop on 28x28 images
         this took 9 % less time per step at batch 64 and 20 % at batch 256.
+        With max pooling on the CPU, plain layers and no activation or a
+        (leaky) ReLU, as in the paper's configuration and the default one, the
+        layers after the decomposition are one autograd node with a written-out
+        backward pass (:class:`_FusedWavPool`), with the same results.
         """
         coeffs = self._decompose(x)  # (n_coefficients, batch)
         if self.level_scale is not None:
             coeffs = coeffs * self.level_scale[:, None]
+        fused = self._fused_inputs(coeffs)
+        if fused is not None:
+            return _FusedWavPool.apply(coeffs, self, *fused)
         batch = coeffs.shape[1]
         pooled = approx = None
         if self.levels_used:
@@ -370,6 +379,30 @@ class WavPool(nn.Module):
         if approx is not None:
             logits = torch.addmm(logits, self._dropout(approx).T, weight[:, -approx.shape[0] :].T)
         return logits
+
+    def _fused_inputs(self, coeffs):
+        """What :class:`_FusedWavPool` needs after ``coeffs``: the activation's
+        negative slope, the dropout rate in force, then the band layers'
+        weights and biases in the stack's order, the approximation head's and
+        the output layer's. None unless it can take the pass: max pooling of a
+        batch on the CPU, plain layers, no hooks, and no activation or a (leaky)
+        ReLU."""
+        if not (self.levels_used and self.pooling == "max" and coeffs.device.type == "cpu" and coeffs.shape[1]):
+            return None
+        slope = _negative_slope(self.micro_wavs[0].activation)
+        if slope is None or type(self.dropout) is not nn.Dropout or _hooked(self.dropout):
+            return None
+        layers = [head for micro_wav, rows in zip(self.micro_wavs, self._stack_rows)
+                  for head, _ in zip(micro_wav.heads, rows)]
+        if self.approximation is not None:
+            layer, activation = self.approximation
+            if _hooked(self.approximation) or _negative_slope(activation) != slope:
+                return None
+            layers.append(layer)
+        parts = [_linear_parts(layer) for layer in (*layers, self.output)]
+        if None in parts:
+            return None
+        return [slope, self.dropout.p if self.training else 0.0, *(tensor for pair in parts for tensor in pair)]
 
     def _dropout(self, features):
         # Without dropout, not even the module call (unless hooked): at small
@@ -413,6 +446,124 @@ class WavPool(nn.Module):
         return stack if type(activation) is nn.Identity and not _hooked(activation) else activation(stack)
 
 
+class _FusedWavPool(torch.autograd.Function):
+    """WavPool from its batch-last coefficients to its scores as one autograd
+    node, for the networks :meth:`WavPool._fused_inputs` accepts.
+
+    The general path's operations, with its results, and a written-out
+    backward pass: the band layers write straight into the stack, which is then
+    not concatenated; the activation comes after the pooling, with which it
+    commutes, as it never decreases; the pooling's gradient is scattered
+    through its indices (its windows do not overlap); dropout draws its noise
+    as torch's does. Autograd would walk 30 to 50 nodes for this; in WavPool's
+    training loop at batch 64 on 28x28 images a step took 7 to 8 % less time
+    this way, in the paper's configuration and in the default one.
+    """
+
+    @staticmethod
+    def forward(ctx, coeffs, net, slope, p, *params):
+        n_heads = 2 * sum(len(rows) for rows in net._stack_rows)  # weights and biases
+        heads, approx, (weight, bias) = params[:n_heads], params[n_heads:-2], params[-2:]
+        rows = [band_rows for level_rows in net._stack_rows for band_rows in level_rows]
+        width, batch = net.max_hidden, coeffs.shape[1]
+        stack = coeffs.new_empty(len(rows) * width, batch)
+        for k, band_rows in enumerate(rows):
+            block = stack[k * width : (k + 1) * width]
+            pad = width - heads[2 * k].shape[0]
+            block[:pad].zero_()  # front zero-padding of the hidden axis, as in the paper
+            torch.addmm(heads[2 * k + 1][:, None], heads[2 * k], coeffs[band_rows], out=block[pad:])
+        # As in _pool: (1, batch, level, band, hidden) in channels_last_3d.
+        stack = stack.view(len(net._stack_rows), len(rows) // len(net._stack_rows), width, batch)
+        pooled, indices = nn.functional.max_pool3d(stack.unsqueeze(0).permute(0, 4, 1, 2, 3), net.pooling_kernel[::-1],
+                                                   ceil_mode=net.ceil_mode, return_indices=True)
+        pooled = _activate(pooled.permute(0, 2, 3, 4, 1).reshape(-1, batch), slope)  # (windows, batch)
+        features, noise = _drop(pooled, p)
+        selected = weight.index_select(1, net.pooled_columns)
+        logits = torch.addmm(bias, features.T, selected.T)
+        ctx.approx, approx_tensors = None, ()
+        if approx:  # the approximation head, whose features join the pooled ones
+            approx_weight, approx_bias = approx
+            ctx.approx = slice(0, net._band_rows[net.depth][0].start), net._approx_scale
+            inputs = coeffs[ctx.approx[0]] * net._approx_scale
+            hidden = _activate(torch.addmm(approx_bias[:, None], approx_weight, inputs), slope)
+            approx_features, approx_noise = _drop(hidden, p)
+            logits = torch.addmm(logits, approx_features.T, weight[:, -hidden.shape[0] :].T)
+            approx_tensors = approx_weight, inputs, hidden, approx_features, approx_noise
+        indices = indices.permute(0, 2, 3, 4, 1).reshape(-1, batch)
+        ctx.save_for_backward(coeffs, weight, selected, pooled, features, noise, indices, *approx_tensors, *heads)
+        ctx.rows, ctx.width, ctx.columns, ctx.slope = rows, width, net.pooled_columns, slope
+        return logits
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        coeffs, weight, selected, pooled, features, noise, indices, *rest = ctx.saved_tensors
+        approx_tensors, heads = (rest[:5], rest[5:]) if ctx.approx else ((), rest)
+        needs = ctx.needs_input_grad  # coeffs, net, slope, p, *heads, [approximation head,] weight, bias
+        grad_coeffs = torch.zeros_like(coeffs) if needs[0] else None
+        grad_weight = torch.empty_like(weight) if needs[-2] else None
+        grad_bias = grad.sum(0) if needs[-1] else None
+        grad_approx = []
+        if ctx.approx is not None:
+            approx_rows, scale = ctx.approx
+            approx_weight, inputs, hidden, approx_features, approx_noise = approx_tensors
+            columns = slice(weight.shape[1] - hidden.shape[0], None)
+            if grad_weight is not None:
+                torch.mm(grad.T, approx_features.T, out=grad_weight[:, columns])
+            grad_hidden = _drop_backward(weight[:, columns].T @ grad.T, approx_noise)
+            grad_hidden = _activate_backward(grad_hidden, hidden, ctx.slope)
+            grad_approx = [grad_hidden @ inputs.T if needs[-4] else None, grad_hidden.sum(1) if needs[-3] else None]
+            if grad_coeffs is not None:
+                grad_coeffs[approx_rows] = (approx_weight.T @ grad_hidden) * scale
+        if grad_weight is not None:
+            grad_weight.index_copy_(1, ctx.columns, grad.T @ features.T)
+        grad_pooled = _activate_backward(_drop_backward(selected.T @ grad.T, noise), pooled, ctx.slope)
+        grad_stack = coeffs.new_zeros(len(ctx.rows) * ctx.width, grad.shape[0]).scatter_(0, indices, grad_pooled)
+        grad_heads = []
+        for k, band_rows in enumerate(ctx.rows):
+            head_weight = heads[2 * k]
+            block = grad_stack[(k + 1) * ctx.width - head_weight.shape[0] : (k + 1) * ctx.width]
+            grad_heads.append(block @ coeffs[band_rows].T if needs[4 + 2 * k] else None)
+            grad_heads.append(block.sum(1) if needs[5 + 2 * k] else None)
+            if grad_coeffs is not None:
+                torch.mm(head_weight.T, block, out=grad_coeffs[band_rows])
+        return grad_coeffs, None, None, None, *grad_heads, *grad_approx, grad_weight, grad_bias
+
+
+def _negative_slope(activation):
+    """``activation`` as the leaky ReLU that :class:`_FusedWavPool` applies:
+    its negative slope (1 for an identity, 0 for a ReLU); None for any other
+    activation, a decreasing one or a hooked one."""
+    if _hooked(activation):
+        return None
+    slope = {nn.Identity: 1.0, nn.ReLU: 0.0}.get(type(activation))
+    if type(activation) is nn.LeakyReLU:
+        slope = activation.negative_slope
+    return slope if slope is not None and slope >= 0 else None
+
+
+def _activate(x, slope):
+    """``x`` through a leaky ReLU of negative ``slope``, in place."""
+    return x if slope == 1 else nn.functional.leaky_relu_(x, slope)
+
+
+def _activate_backward(grad, result, slope):
+    return grad if slope == 1 else torch.ops.aten.leaky_relu_backward(grad, result, slope, True)
+
+
+def _drop(x, p):
+    """``x`` through dropout at rate ``p``, and its noise (None for none): the
+    same random draws as torch's dropout on the CPU."""
+    if not p:
+        return x, None
+    noise = torch.empty_like(x).bernoulli_(1 - p).div_(1 - p)
+    return x * noise, noise
+
+
+def _drop_backward(grad, noise):
+    return grad if noise is None else grad * noise
+
+
 def _layer(linear, rows):
     """``linear`` applied to batch-last ``rows`` (in_features, batch): (out_features, batch).
 
@@ -427,7 +578,19 @@ def _layer(linear, rows):
 def _plain_linear(module):
     """Whether ``module`` is an ``nn.Linear`` with a bias that no hook watches:
     one that forward may apply without calling it."""
-    return type(module) is nn.Linear and module.bias is not None and not _hooked(module)
+    return _linear_parts(module) is not None
+
+
+def _linear_parts(module):
+    """``(weight, bias)`` of ``module`` if :func:`_plain_linear`, else None.
+
+    Read from ``_parameters``, as torch's own ``Module.__getattr__`` does,
+    without its Python call (about 0.5 us a name).
+    """
+    if type(module) is not nn.Linear or _hooked(module):
+        return None
+    weight, bias = module._parameters["weight"], module._parameters["bias"]
+    return None if bias is None else (weight, bias)
 
 
 def _hooked(module):

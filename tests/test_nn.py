@@ -134,6 +134,103 @@ def test_pruning_the_output_layer_trains():
     assert (model.output.weight == 0).float().mean() >= 0.5
 
 
+FUSED_CONFIGS = [
+    {},
+    PAPER_CONFIG,
+    {"activation": "relu", "approximation": False},
+    {"activation": None, "normalize_levels": True},
+    {"hidden_size": [7, 5, 9], "levels": [1, 2, 3], "pooling_kernel": 3},
+    {"hidden_layer_scaling": True, "pooling_kernel": (3, 1, 2), "ceil_mode": False},
+]
+
+
+def _general_path(self, coeffs):
+    return None
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("config", FUSED_CONFIGS)
+@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 13, 10)])
+def test_the_fused_pass_equals_the_general_one(monkeypatch, config, image_shape, training):
+    # On the CPU, WavPool's layers run as one autograd node (_FusedWavPool) with
+    # a written-out backward pass; it must give the general path's scores and
+    # gradients, dropout's random draws included.
+    if "levels" in config and min(image_shape[1:]) < 8:
+        pytest.skip("levels [1, 2, 3] need 8 pixels a side")
+    torch.manual_seed(0)
+    model = WavPool(image_shape, 7, **{"hidden_size": 16, **config}).double().train(training)
+    x = torch.rand(9, *image_shape, dtype=torch.float64)
+    weights = torch.randn(9, 7, dtype=torch.float64)
+
+    def run():
+        model.zero_grad(set_to_none=True)
+        inputs = x.clone().requires_grad_()
+        torch.manual_seed(1)
+        scores = model(inputs)
+        (scores * weights).sum().backward()
+        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in model.parameters()]
+        return scores, inputs.grad, grads
+
+    scores, input_grad, grads = run()
+    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
+    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
+    expected_scores, expected_input_grad, expected_grads = run()
+    assert type(expected_scores.grad_fn).__name__ != "_FusedWavPoolBackward"
+    torch.testing.assert_close(scores, expected_scores)
+    torch.testing.assert_close(input_grad, expected_input_grad)
+    for got, expected in zip(grads, expected_grads):
+        torch.testing.assert_close(got, expected)
+
+
+def test_the_fused_pass_passes_gradcheck():
+    torch.manual_seed(0)
+    model = WavPool((1, 9, 8), 3, hidden_size=4, dropout=0.0).double()
+    names = [name for name, _ in model.named_parameters()]
+
+    def scores(x, *params):
+        return torch.func.functional_call(model, dict(zip(names, params)), (x,))
+
+    x = torch.rand(3, 1, 9, 8, dtype=torch.float64, requires_grad=True)
+    params = [p.detach().clone().requires_grad_() for p in model.parameters()]
+    assert type(scores(x, *params).grad_fn).__name__ == "_FusedWavPoolBackward"
+    assert torch.autograd.gradcheck(scores, (x, *params))
+
+
+def _decreasing_activation(model):
+    model.micro_wavs[0].activation.negative_slope = -0.5  # does not commute with the maximum
+
+
+def _other_approximation_activation(model):
+    model.approximation[1] = torch.nn.ReLU()  # the band layers' is a leaky ReLU
+
+
+def _alpha_dropout(model):
+    model.dropout = torch.nn.AlphaDropout(0.5)
+
+
+@pytest.mark.parametrize(
+    "config, change",
+    [
+        ({"activation": "gelu"}, None),
+        ({"pooling": "avg"}, None),
+        ({}, _decreasing_activation),
+        ({}, _other_approximation_activation),
+        ({}, _alpha_dropout),
+    ],
+)
+def test_the_general_path_takes_what_the_fused_pass_cannot(monkeypatch, config, change):
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 4, **config)
+    if change is not None:
+        change(model)
+    model.eval()
+    x = torch.rand(3, 1, 16, 16)
+    scores = model(x)
+    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
+    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
+    torch.testing.assert_close(scores, model(x))
+
+
 def test_colour_heads_see_all_channels_of_their_band():
     model = WavPool((3, 16, 16), 10, levels=[1])
     assert model.micro_wavs[0].horizontal.in_features == 3 * 8 * 8
