@@ -19,7 +19,6 @@ from numbers import Integral
 
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 from skwavpool.haar import MODES, haar_matrix, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
 
@@ -197,6 +196,12 @@ class WavPool(nn.Module):
         The detail levels in use, finest first.
     n_parameters : int
         Number of trainable parameters.
+    fused : bool
+        Whether ``forward`` may run the layers after the decomposition as one
+        autograd node with a written-out backward pass, where that applies (on
+        the CPU; see ``forward``). Set it to False for torch's autograd
+        throughout, as for gradients of gradients with respect to the weights,
+        which the fused pass does not support.
 
     See Also
     --------
@@ -213,6 +218,8 @@ class WavPool(nn.Module):
     >>> WavPool((28, 28), 10, hidden_size=268, **PAPER_CONFIG).n_parameters
     186722
     """
+
+    fused = True
 
     def __init__(
         self,
@@ -347,7 +354,8 @@ class WavPool(nn.Module):
         With max pooling on the CPU, plain layers and no activation or a
         (leaky) ReLU, as in the paper's configuration and the default one, the
         layers after the decomposition are one autograd node with a written-out
-        backward pass (:class:`_FusedWavPool`), with the same results.
+        backward pass (:class:`_FusedWavPool`), with the same results to float
+        rounding, unless the images need a gradient (see :attr:`fused`).
         """
         coeffs = self._decompose(x)  # (n_coefficients, batch)
         if self.level_scale is not None:
@@ -384,13 +392,17 @@ class WavPool(nn.Module):
         """What :class:`_FusedWavPool` needs after ``coeffs``: the activation's
         negative slope, the dropout rate in force, then the band layers'
         weights and biases in the stack's order, the approximation head's and
-        the output layer's. None unless it can take the pass: max pooling of a
-        batch on the CPU, plain layers, no hooks, and no activation or a (leaky)
-        ReLU."""
-        if not (self.levels_used and self.pooling == "max" and coeffs.device.type == "cpu" and coeffs.shape[1]):
+        the output layer's. None unless it can take the pass: :attr:`fused`,
+        max pooling of a batch on the CPU without autocast, coefficients that
+        need no gradient, plain layers and an ``nn.Dropout`` (rate below 1),
+        no hooks, and no activation or one (leaky) ReLU for the band layers
+        and the approximation head."""
+        if not (self.fused and self.levels_used and self.pooling == "max" and coeffs.device.type == "cpu"
+                and coeffs.shape[1] and not coeffs.requires_grad and not torch.is_autocast_enabled("cpu")):
             return None
         slope = _negative_slope(self.micro_wavs[0].activation)
-        if slope is None or type(self.dropout) is not nn.Dropout or _hooked(self.dropout):
+        dropout = self.dropout
+        if slope is None or type(dropout) is not nn.Dropout or _hooked(dropout) or dropout.p >= 1:
             return None
         layers = [head for micro_wav, rows in zip(self.micro_wavs, self._stack_rows)
                   for head, _ in zip(micro_wav.heads, rows)]
@@ -402,7 +414,7 @@ class WavPool(nn.Module):
         parts = [_linear_parts(layer) for layer in (*layers, self.output)]
         if None in parts:
             return None
-        return [slope, self.dropout.p if self.training else 0.0, *(tensor for pair in parts for tensor in pair)]
+        return [slope, dropout.p if dropout.training else 0.0, *(tensor for pair in parts for tensor in pair)]
 
     def _dropout(self, features):
         # Without dropout, not even the module call (unless hooked): at small
@@ -450,14 +462,17 @@ class _FusedWavPool(torch.autograd.Function):
     """WavPool from its batch-last coefficients to its scores as one autograd
     node, for the networks :meth:`WavPool._fused_inputs` accepts.
 
-    The general path's operations, with its results, and a written-out
-    backward pass: the band layers write straight into the stack, which is then
-    not concatenated; the activation comes after the pooling, with which it
-    commutes, as it never decreases; the pooling's gradient is scattered
-    through its indices (its windows do not overlap); dropout draws its noise
-    as torch's does. Autograd would walk 30 to 50 nodes for this; in WavPool's
-    training loop at batch 64 on 28x28 images a step took 7 to 8 % less time
-    this way, in the paper's configuration and in the default one.
+    The general path's operations, with its results to float rounding, and a
+    written-out backward pass: the band layers write straight into the stack,
+    which is then not concatenated; the activation comes after the pooling,
+    with which it commutes, as it never decreases (where rounding makes two
+    units of a window equal after it, the gradient may go to the other one);
+    the pooling's gradient is scattered through its indices (its windows do
+    not overlap); dropout draws its noise as torch's does. Autograd would walk
+    30 to 50 nodes for this; in WavPool's training loop at batch 64 on 28x28
+    images a step took 7 to 8 % less time this way, in the paper's
+    configuration and in the default one. The backward pass is not itself
+    differentiable.
     """
 
     @staticmethod
@@ -480,54 +495,51 @@ class _FusedWavPool(torch.autograd.Function):
         features, noise = _drop(pooled, p)
         selected = weight.index_select(1, net.pooled_columns)
         logits = torch.addmm(bias, features.T, selected.T)
-        ctx.approx, approx_tensors = None, ()
+        ctx.approx, approx_tensors = bool(approx), ()
         if approx:  # the approximation head, whose features join the pooled ones
             approx_weight, approx_bias = approx
-            ctx.approx = slice(0, net._band_rows[net.depth][0].start), net._approx_scale
-            inputs = coeffs[ctx.approx[0]] * net._approx_scale
+            inputs = coeffs[: net._band_rows[net.depth][0].start] * net._approx_scale
             hidden = _activate(torch.addmm(approx_bias[:, None], approx_weight, inputs), slope)
             approx_features, approx_noise = _drop(hidden, p)
             logits = torch.addmm(logits, approx_features.T, weight[:, -hidden.shape[0] :].T)
-            approx_tensors = approx_weight, inputs, hidden, approx_features, approx_noise
+            approx_tensors = inputs, hidden, approx_features, approx_noise
         indices = indices.permute(0, 2, 3, 4, 1).reshape(-1, batch)
         ctx.save_for_backward(coeffs, weight, selected, pooled, features, noise, indices, *approx_tensors, *heads)
         ctx.rows, ctx.width, ctx.columns, ctx.slope = rows, width, net.pooled_columns, slope
         return logits
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad):
+        if torch.is_grad_enabled():  # create_graph=True: this backward pass is not itself differentiable
+            raise RuntimeError(
+                "WavPool's fused pass cannot be differentiated twice; set the network's fused attribute "
+                "to False to use torch's autograd throughout."
+            )
         coeffs, weight, selected, pooled, features, noise, indices, *rest = ctx.saved_tensors
-        approx_tensors, heads = (rest[:5], rest[5:]) if ctx.approx else ((), rest)
+        approx_tensors, heads = (rest[:4], rest[4:]) if ctx.approx else ((), rest)
         needs = ctx.needs_input_grad  # coeffs, net, slope, p, *heads, [approximation head,] weight, bias
-        grad_coeffs = torch.zeros_like(coeffs) if needs[0] else None
-        grad_weight = torch.empty_like(weight) if needs[-2] else None
+        # Zeros: an output layer may have columns that no feature reaches, as the general path's gradient says.
+        grad_weight = torch.zeros_like(weight) if needs[-2] else None
         grad_bias = grad.sum(0) if needs[-1] else None
         grad_approx = []
-        if ctx.approx is not None:
-            approx_rows, scale = ctx.approx
-            approx_weight, inputs, hidden, approx_features, approx_noise = approx_tensors
+        if ctx.approx:
+            inputs, hidden, approx_features, approx_noise = approx_tensors
             columns = slice(weight.shape[1] - hidden.shape[0], None)
             if grad_weight is not None:
                 torch.mm(grad.T, approx_features.T, out=grad_weight[:, columns])
             grad_hidden = _drop_backward(weight[:, columns].T @ grad.T, approx_noise)
             grad_hidden = _activate_backward(grad_hidden, hidden, ctx.slope)
             grad_approx = [grad_hidden @ inputs.T if needs[-4] else None, grad_hidden.sum(1) if needs[-3] else None]
-            if grad_coeffs is not None:
-                grad_coeffs[approx_rows] = (approx_weight.T @ grad_hidden) * scale
         if grad_weight is not None:
             grad_weight.index_copy_(1, ctx.columns, grad.T @ features.T)
         grad_pooled = _activate_backward(_drop_backward(selected.T @ grad.T, noise), pooled, ctx.slope)
         grad_stack = coeffs.new_zeros(len(ctx.rows) * ctx.width, grad.shape[0]).scatter_(0, indices, grad_pooled)
         grad_heads = []
         for k, band_rows in enumerate(ctx.rows):
-            head_weight = heads[2 * k]
-            block = grad_stack[(k + 1) * ctx.width - head_weight.shape[0] : (k + 1) * ctx.width]
+            block = grad_stack[(k + 1) * ctx.width - heads[2 * k].shape[0] : (k + 1) * ctx.width]
             grad_heads.append(block @ coeffs[band_rows].T if needs[4 + 2 * k] else None)
             grad_heads.append(block.sum(1) if needs[5 + 2 * k] else None)
-            if grad_coeffs is not None:
-                torch.mm(head_weight.T, block, out=grad_coeffs[band_rows])
-        return grad_coeffs, None, None, None, *grad_heads, *grad_approx, grad_weight, grad_bias
+        return None, None, None, None, *grad_heads, *grad_approx, grad_weight, grad_bias
 
 
 def _negative_slope(activation):
@@ -589,8 +601,8 @@ def _linear_parts(module):
     """
     if type(module) is not nn.Linear or _hooked(module):
         return None
-    weight, bias = module._parameters["weight"], module._parameters["bias"]
-    return None if bias is None else (weight, bias)
+    weight, bias = module._parameters.get("weight"), module._parameters.get("bias")  # either may be a buffer
+    return None if weight is None or bias is None else (weight, bias)
 
 
 def _hooked(module):

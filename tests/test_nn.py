@@ -148,52 +148,110 @@ def _general_path(self, coeffs):
     return None
 
 
-@pytest.mark.parametrize("training", [True, False])
+def _scores_and_grads(model, x, weights):
+    model.zero_grad(set_to_none=True)
+    torch.manual_seed(1)
+    scores = model(x)
+    (scores * weights).sum().backward()
+    return scores, [torch.zeros_like(p) if p.grad is None else p.grad for p in model.parameters()]
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "dropout only", "some frozen"])
 @pytest.mark.parametrize("config", FUSED_CONFIGS)
 @pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 13, 10)])
-def test_the_fused_pass_equals_the_general_one(monkeypatch, config, image_shape, training):
+def test_the_fused_pass_equals_the_general_one(monkeypatch, config, image_shape, mode):
     # On the CPU, WavPool's layers run as one autograd node (_FusedWavPool) with
     # a written-out backward pass; it must give the general path's scores and
     # gradients, dropout's random draws included.
-    if "levels" in config and min(image_shape[1:]) < 8:
-        pytest.skip("levels [1, 2, 3] need 8 pixels a side")
     torch.manual_seed(0)
-    model = WavPool(image_shape, 7, **{"hidden_size": 16, **config}).double().train(training)
+    model = WavPool(image_shape, 7, **{"hidden_size": 16, **config}).double().train(mode != "eval")
+    if mode == "dropout only":  # Monte Carlo dropout: the dropout module's own flag counts
+        model.eval().dropout.train()
+    if mode == "some frozen":
+        for param in list(model.parameters())[::3]:
+            param.requires_grad_(False)
     x = torch.rand(9, *image_shape, dtype=torch.float64)
     weights = torch.randn(9, 7, dtype=torch.float64)
-
-    def run():
-        model.zero_grad(set_to_none=True)
-        inputs = x.clone().requires_grad_()
-        torch.manual_seed(1)
-        scores = model(inputs)
-        (scores * weights).sum().backward()
-        grads = [torch.zeros_like(p) if p.grad is None else p.grad for p in model.parameters()]
-        return scores, inputs.grad, grads
-
-    scores, input_grad, grads = run()
+    scores, grads = _scores_and_grads(model, x, weights)
     assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
     monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
-    expected_scores, expected_input_grad, expected_grads = run()
+    expected_scores, expected_grads = _scores_and_grads(model, x, weights)
     assert type(expected_scores.grad_fn).__name__ != "_FusedWavPoolBackward"
     torch.testing.assert_close(scores, expected_scores)
-    torch.testing.assert_close(input_grad, expected_input_grad)
     for got, expected in zip(grads, expected_grads):
         torch.testing.assert_close(got, expected)
+
+
+def test_the_fused_pass_equals_the_general_one_on_a_large_float32_batch(monkeypatch):
+    # Enough images for the transform's passes instead of the sparse product,
+    # whose coefficients come transposed.
+    torch.manual_seed(0)
+    model = WavPool((1, 28, 28), 10, hidden_size=32)
+    x, weights = torch.rand(400, 1, 28, 28), torch.randn(400, 10)
+    scores, grads = _scores_and_grads(model, x, weights)
+    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
+    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
+    expected_scores, expected_grads = _scores_and_grads(model, x, weights)
+    torch.testing.assert_close(scores, expected_scores, rtol=1e-5, atol=1e-5)
+    for got, expected in zip(grads, expected_grads):
+        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_an_output_layer_wider_than_the_features_gets_zero_gradient_on_the_rest(monkeypatch):
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 4, hidden_size=8)
+    model.approximation = None  # the output layer keeps the head's columns
+    x, weights = torch.rand(5, 1, 16, 16), torch.randn(5, 4)
+    scores, grads = _scores_and_grads(model, x, weights)
+    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
+    assert (model.output.weight.grad[:, -8:] == 0).all()
+    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
+    for got, expected in zip(grads, _scores_and_grads(model, x, weights)[1]):
+        torch.testing.assert_close(got, expected)
+
+
+def test_gradients_of_gradients():
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 3, hidden_size=8).double()
+    # With respect to the images (a gradient penalty): torch's autograd throughout.
+    x = torch.rand(4, 1, 16, 16, dtype=torch.float64, requires_grad=True)
+    scores = model(x)
+    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
+    (grad_x,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
+    (grad_x.pow(2).sum()).backward()
+    assert model.output.weight.grad.abs().sum() > 0
+    # With respect to the weights: the fused pass says it cannot; fused=False can.
+    scores = model(x.detach())
+    with pytest.raises(RuntimeError, match="set the network's fused attribute to False"):
+        torch.autograd.grad(scores.sum(), model.output.weight, create_graph=True)
+    model.fused = False
+    (grad_w,) = torch.autograd.grad(model(x.detach()).sum(), model.output.weight, create_graph=True)
+    assert grad_w.requires_grad
+
+
+def test_a_linear_layer_with_a_buffer_for_weight_is_called_as_a_module():
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 3, hidden_size=8).eval()
+    x = torch.rand(4, 1, 16, 16)
+    before = model(x)
+    weight = model.output.weight.detach()
+    del model.output.weight
+    model.output.register_buffer("weight", weight)  # frozen
+    torch.testing.assert_close(model(x), before)
 
 
 def test_the_fused_pass_passes_gradcheck():
     torch.manual_seed(0)
     model = WavPool((1, 9, 8), 3, hidden_size=4, dropout=0.0).double()
     names = [name for name, _ in model.named_parameters()]
+    x = torch.rand(3, 1, 9, 8, dtype=torch.float64)  # images that need a gradient take the general path
 
-    def scores(x, *params):
+    def scores(*params):
         return torch.func.functional_call(model, dict(zip(names, params)), (x,))
 
-    x = torch.rand(3, 1, 9, 8, dtype=torch.float64, requires_grad=True)
     params = [p.detach().clone().requires_grad_() for p in model.parameters()]
-    assert type(scores(x, *params).grad_fn).__name__ == "_FusedWavPoolBackward"
-    assert torch.autograd.gradcheck(scores, (x, *params))
+    assert type(scores(*params).grad_fn).__name__ == "_FusedWavPoolBackward"
+    assert torch.autograd.gradcheck(scores, params)
 
 
 def _decreasing_activation(model):
@@ -208,6 +266,14 @@ def _alpha_dropout(model):
     model.dropout = torch.nn.AlphaDropout(0.5)
 
 
+def _hooked_dropout(model):
+    model.dropout.register_forward_hook(lambda module, args, out: None)
+
+
+def _not_fused(model):
+    model.fused = False
+
+
 @pytest.mark.parametrize(
     "config, change",
     [
@@ -216,6 +282,8 @@ def _alpha_dropout(model):
         ({}, _decreasing_activation),
         ({}, _other_approximation_activation),
         ({}, _alpha_dropout),
+        ({}, _hooked_dropout),
+        ({}, _not_fused),
     ],
 )
 def test_the_general_path_takes_what_the_fused_pass_cannot(monkeypatch, config, change):
@@ -229,6 +297,16 @@ def test_the_general_path_takes_what_the_fused_pass_cannot(monkeypatch, config, 
     assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
     monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
     torch.testing.assert_close(scores, model(x))
+
+
+def test_autocast_takes_the_general_path():
+    torch.manual_seed(0)
+    model = WavPool((3, 32, 32), 4, hidden_size=16)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        scores = model(torch.rand(128, 3, 32, 32))  # a batch for the transform's passes
+    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
+    scores.float().sum().backward()
+    assert model.output.weight.grad.abs().sum() > 0
 
 
 def test_colour_heads_see_all_channels_of_their_band():
