@@ -373,13 +373,14 @@ class WavPool(nn.Module):
             rows = coeffs[: self._band_rows[self.depth][0].start if self.depth else None] * self._approx_scale
             layer, activation = self.approximation
             approx = self.approximation(rows.T).T if _hooked(self.approximation) else activation(_layer(layer, rows))
-        if not _plain_linear(self.output):
+        parts = _linear_parts(self.output)
+        if parts is None:
             # A hooked or replaced output layer is called as usual, on
             # (batch, features) in the paper's order.
             features = [] if pooled is None else [pooled.permute(3, 2, 1, 0).reshape(batch, -1)]
             features += [] if approx is None else [approx.T]
             return self.output(self._dropout(torch.cat(features, dim=1)))
-        weight, logits = self.output.weight, self.output.bias
+        weight, logits = parts
         if pooled is not None:
             # Taking the weight's columns in the pooled order is cheaper than permuting the features.
             pooled = self._dropout(pooled.reshape(len(self.pooled_columns), batch))
@@ -487,11 +488,10 @@ class _FusedWavPool(torch.autograd.Function):
             pad = width - heads[2 * k].shape[0]
             block[:pad].zero_()  # front zero-padding of the hidden axis, as in the paper
             torch.addmm(heads[2 * k + 1][:, None], heads[2 * k], coeffs[band_rows], out=block[pad:])
-        # As in _pool: (1, batch, level, band, hidden) in channels_last_3d.
         stack = stack.view(len(net._stack_rows), len(rows) // len(net._stack_rows), width, batch)
-        pooled, indices = nn.functional.max_pool3d(stack.unsqueeze(0).permute(0, 4, 1, 2, 3), net.pooling_kernel[::-1],
+        pooled, indices = nn.functional.max_pool3d(_channels_last(stack), net.pooling_kernel[::-1],
                                                    ceil_mode=net.ceil_mode, return_indices=True)
-        pooled = _activate(pooled.permute(0, 2, 3, 4, 1).reshape(-1, batch), slope)  # (windows, batch)
+        pooled = _activate(_batch_last(pooled).reshape(-1, batch), slope)  # (windows, batch)
         features, noise = _drop(pooled, p)
         selected = weight.index_select(1, net.pooled_columns)
         logits = torch.addmm(bias, features.T, selected.T)
@@ -503,7 +503,7 @@ class _FusedWavPool(torch.autograd.Function):
             approx_features, approx_noise = _drop(hidden, p)
             logits = torch.addmm(logits, approx_features.T, weight[:, -hidden.shape[0] :].T)
             approx_tensors = inputs, hidden, approx_features, approx_noise
-        indices = indices.permute(0, 2, 3, 4, 1).reshape(-1, batch)
+        indices = _batch_last(indices).reshape(-1, batch)
         ctx.save_for_backward(coeffs, weight, selected, pooled, features, noise, indices, *approx_tensors, *heads)
         ctx.rows, ctx.width, ctx.columns, ctx.slope = rows, width, net.pooled_columns, slope
         return logits
@@ -582,19 +582,16 @@ def _layer(linear, rows):
     A plain layer is one ``addmm``; any other (hooked, pruned, parametrized,
     quantized...) is called as a module, on ``rows.T``.
     """
-    if _plain_linear(linear):
-        return torch.addmm(linear.bias[:, None], linear.weight, rows)
+    parts = _linear_parts(linear)
+    if parts is not None:
+        return torch.addmm(parts[1][:, None], parts[0], rows)
     return linear(rows.T).T
 
 
-def _plain_linear(module):
-    """Whether ``module`` is an ``nn.Linear`` with a bias that no hook watches:
-    one that forward may apply without calling it."""
-    return _linear_parts(module) is not None
-
-
 def _linear_parts(module):
-    """``(weight, bias)`` of ``module`` if :func:`_plain_linear`, else None.
+    """``(weight, bias)`` of ``module`` if it is an ``nn.Linear`` with a bias
+    that no hook watches, one that forward may apply without calling it;
+    else None.
 
     Read from ``_parameters``, as torch's own ``Module.__getattr__`` does,
     without its Python call (about 0.5 us a name).
@@ -638,12 +635,21 @@ def _pool(stack, kernel, kind, ceil_mode):
     if all(k == 1 for k in kernel):
         return stack
     if kind == "max" and stack.device.type == "cpu" and stack.shape[3]:  # torch's needs a batch
-        # (1, batch, level, band, hidden) in channels_last_3d: the memory of the
-        # contiguous stack. unsqueeze(0) alone would give the new axis a stride
-        # that torch does not read as channels_last.
-        pooled = nn.functional.max_pool3d(stack.unsqueeze(0).permute(0, 4, 1, 2, 3), kernel, ceil_mode=ceil_mode)
-        return pooled.permute(0, 2, 3, 4, 1).squeeze(0)
+        return _batch_last(nn.functional.max_pool3d(_channels_last(stack), kernel, ceil_mode=ceil_mode))
     return _window_pool(stack, kernel, kind, ceil_mode)
+
+
+def _channels_last(stack):
+    """The batch-last ``stack`` (level, band, hidden, batch) as torch's pooling
+    input ``(1, batch, level, band, hidden)`` in ``channels_last_3d``: the
+    memory of the contiguous stack. ``unsqueeze(0)`` alone would give the new
+    axis a stride that torch does not read as channels_last."""
+    return stack.unsqueeze(0).permute(0, 4, 1, 2, 3)
+
+
+def _batch_last(pooled):
+    """The inverse of :func:`_channels_last`, for torch's pooling output (or indices)."""
+    return pooled.permute(0, 2, 3, 4, 1).squeeze(0)
 
 
 def _window_pool(stack, kernel, kind, ceil_mode):
