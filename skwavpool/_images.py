@@ -69,19 +69,29 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
     try:
         out = validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32])
     except ValueError as exc:
-        if "could not convert" not in str(exc):
-            raise
-        raise ValueError(f"X must hold numbers: {exc}") from exc
+        if "could not convert" in str(exc):
+            raise ValueError(f"X must hold numbers: {exc}") from exc
+        if "Complex data" in str(exc):  # sklearn's message goes on with the whole array
+            raise ValueError("X must hold real numbers: Complex data not supported.") from exc
+        raise
+    except TypeError as exc:  # objects that float() refuses
+        raise TypeError(f"X must hold numbers: {exc}") from exc
     with_y = not (isinstance(y, str) and y == "no_validation")
     X, y = out if with_y else (out, y)
 
     if reset:
+        own = None if sample_shape is None else sample_shape if len(sample_shape) == 3 else (1, *sample_shape)
         if image_shape is not None:
             shape = check_image_shape(image_shape)
-        elif sample_shape is not None:
-            shape = sample_shape if len(sample_shape) == 3 else (1, *sample_shape)
+            # Images come with their own shape; a different one would silently
+            # regroup their pixels.
+            if own is not None and shape != own:
+                raise ValueError(
+                    f"image_shape={image_shape!r} does not match X's images of shape {tuple(sample_shape)}; "
+                    f"image_shape is for flat 2-D rows, leave it None for 3-D or 4-D X."
+                )
         else:
-            shape = (1, *_divisor_shape(X.shape[1]))
+            shape = own if own is not None else (1, *_divisor_shape(X.shape[1]))
         if math.prod(shape) != X.shape[1]:
             raise ValueError(
                 f"image_shape={image_shape!r} holds {math.prod(shape)} values per "
@@ -148,6 +158,12 @@ def resolve_device(device):
         raise ValueError(f"device must be 'auto' or a torch device name, got {device!r}.") from exc
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for, but CUDA is not available.")
+    if resolved.type == "meta":
+        raise ValueError("device='meta' holds no values, so it cannot compute coefficients or scores.")
+    try:
+        torch.empty(0, device=resolved)
+    except Exception as exc:  # each backend fails its own way: RuntimeError, AssertionError, ImportError
+        raise ValueError(f"device={device!r} cannot be used here: {exc}") from exc
     return resolved
 
 
@@ -157,6 +173,8 @@ def as_tensor(array, device):
     Read-only arrays (memory maps, joblib's shared inputs) are viewed too: torch
     warns because it cannot protect them, but they are only ever read here.
     """
+    if any(stride < 0 for stride in array.strides):  # flipped views, which torch cannot view
+        array = array.copy()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(array).to(device)

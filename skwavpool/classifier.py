@@ -220,7 +220,8 @@ def _document_training(cls):
 
 
 _IMAGE_DOC = """    image_shape : tuple of int or None, default=None
-        ``(H, W)`` or ``(C, H, W)`` to read flat rows as images. Without it,
+        ``(H, W)`` or ``(C, H, W)`` to read flat rows as images; with 3-D or
+        4-D input it may only restate the images' own shape. Without it,
         3-D input ``(n, H, W)`` is one channel, 4-D input ``(n, C, H, W)`` is
         read as is, and rows of ``n_features`` values are single-channel
         ``(h, n_features // h)`` images, ``h`` the largest divisor of

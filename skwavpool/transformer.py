@@ -46,7 +46,8 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         Signal extension for odd sides, a PyWavelets mode name (see
         :data:`skwavpool.haar.MODES`).
     image_shape : tuple of int or None, default=None
-        ``(H, W)`` or ``(C, H, W)`` of one image, to read flat rows as images.
+        ``(H, W)`` or ``(C, H, W)`` of one image, to read flat rows as images;
+        with 3-D or 4-D input it may only restate the images' own shape.
         Without it, 3-D input ``(n, H, W)`` is single-channel, 4-D input
         ``(n, C, H, W)`` is read as is, and 2-D rows of ``n_features`` values are
         single-channel ``(h, n_features // h)`` images, ``h`` the largest divisor
@@ -234,7 +235,7 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
                     f"X must have shape (n_samples, {int(kept.sum())}), got a dask array of shape {X.shape}."
                 )
             return map_sample_chunks(self.inverse_transform, X, self.input_shape_)
-        X = check_array(X, dtype=[np.float64, np.float32])
+        X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
         if X.shape[1] != kept.sum():
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__}.inverse_transform "

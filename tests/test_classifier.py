@@ -69,6 +69,8 @@ def test_probabilities_and_input_layouts(digits):
     as_3d = WavPoolClassifier(**FAST).fit(X_train.reshape(-1, 8, 8), y_train)
     assert as_3d.input_shape_ == (8, 8) and as_3d.image_shape_ == (1, 8, 8)
     assert as_3d.predict(X_test.reshape(-1, 8, 8)).shape == (len(X_test),)
+    flipped = (X_test * 16).astype(np.float32)[::-1]  # negative strides, which torch cannot view
+    np.testing.assert_allclose(clf.predict_proba(flipped), proba[::-1], rtol=1e-5, atol=1e-6)
     colour = np.repeat(X_train.reshape(-1, 1, 8, 8), 3, axis=1)
     as_4d = WavPoolClassifier(**FAST).fit(colour, y_train)
     assert as_4d.image_shape_ == (3, 8, 8)

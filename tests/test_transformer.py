@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import pywt
 import scipy.sparse as sp
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
@@ -126,25 +127,53 @@ def test_pipeline_cross_validation_and_grid_search():
     [
         ({}, np.array([[np.nan] * 4]), ValueError, "Input X contains NaN"),
         ({}, np.array([[np.inf] * 4]), ValueError, "Input X contains infinity"),
-        ({}, np.ones((2, 4), dtype=complex), ValueError, "Complex data not supported"),
+        ({}, np.ones((2, 4), dtype=complex), ValueError, "X must hold real numbers: Complex data not supported"),
         ({}, np.array([["a"] * 4]), ValueError, "X must hold numbers"),
-        ({}, np.array([[object()] * 4]), (ValueError, TypeError), "float"),
+        ({}, np.array([[object()] * 4]), TypeError, "X must hold numbers"),
         ({}, sp.csr_matrix(np.ones((2, 4))), TypeError, "Sparse data"),
         ({"image_shape": (3, 3)}, np.ones((2, 4)), ValueError, "image_shape=.* holds 9 values"),
         ({"image_shape": (2, 0)}, np.ones((2, 4)), ValueError, "image_shape must hold positive integers"),
         ({"image_shape": (4,)}, np.ones((2, 4)), ValueError, "image_shape must be None"),
+        ({"image_shape": (4, 16)}, np.ones((2, 8, 8)), ValueError, r"image_shape=\(4, 16\) does not match X's images"),
+        ({"image_shape": (3, 4, 4)}, np.ones((2, 1, 8, 6)), ValueError, "image_shape=.* does not match X's images"),
         ({"levels": 2}, np.ones((2, 3, 3)), ValueError, "levels=2 is out of range for images of shape"),
         ({"levels": -1}, np.ones((2, 4)), ValueError, "'levels' parameter"),
         ({"mode": "mirror"}, np.ones((2, 4)), ValueError, "'mode' parameter"),
         ({"bands": "hx"}, np.ones((2, 4)), ValueError, "bands must be None or a string"),
         ({"batch_size": 0}, np.ones((2, 4)), ValueError, "'batch_size' parameter"),
         ({"device": "warp-drive"}, np.ones((2, 4)), ValueError, "device must be 'auto'"),
+        ({"device": "meta"}, np.ones((2, 4)), ValueError, "device='meta' holds no values"),
         ({}, np.ones((2, 2, 2, 2, 2)), ValueError, "got 5 dimensions"),
     ],
 )
 def test_bad_input_gets_a_clear_error(params, X, error, match):
     with pytest.raises(error, match=match):
         HaarMRDTransformer(**params).fit(X)
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="MPS is usable here")
+def test_a_device_torch_knows_but_cannot_use_is_refused_at_fit():
+    with pytest.raises(ValueError, match="device='mps' cannot be used here"):
+        HaarMRDTransformer(device="mps").fit(np.ones((2, 4)))
+
+
+def test_image_shape_may_restate_the_images_own_shape():
+    X = np.random.default_rng(0).random((3, 2, 8, 6))
+    np.testing.assert_array_equal(
+        HaarMRDTransformer(image_shape=(2, 8, 6)).fit_transform(X), HaarMRDTransformer().fit_transform(X)
+    )
+    np.testing.assert_array_equal(
+        HaarMRDTransformer(image_shape=(8, 6)).fit_transform(X[:, 0]), HaarMRDTransformer().fit_transform(X[:, 0])
+    )
+
+
+def test_flipped_views_are_read_like_copies():
+    X, _ = load_digits(return_X_y=True)
+    mrd = HaarMRDTransformer(image_shape=(8, 8)).fit(X)
+    np.testing.assert_array_equal(mrd.transform(X[::-1]), mrd.transform(X)[::-1])
+    np.testing.assert_array_equal(mrd.transform(X[:, ::-1]), mrd.transform(np.ascontiguousarray(X[:, ::-1])))
+    coeffs = mrd.transform(X)
+    np.testing.assert_array_equal(mrd.inverse_transform(coeffs[::-1]), mrd.inverse_transform(coeffs)[::-1])
 
 
 def test_wrong_shape_at_transform_time():
@@ -155,4 +184,6 @@ def test_wrong_shape_at_transform_time():
         mrd.transform(np.ones((2, 4, 16)))
     with pytest.raises(ValueError, match="expects 64 coefficients"):
         mrd.inverse_transform(np.ones((2, 65)))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        mrd.inverse_transform(np.full((2, 64), np.nan))
     np.testing.assert_allclose(mrd.transform(np.ones((2, 64))), mrd.transform(np.ones((2, 8, 8))))
