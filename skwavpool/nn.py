@@ -370,7 +370,7 @@ class WavPool(nn.Module):
             # columns run in the paper's (hidden, band, level) order instead.
             pooled = _pool(self._stack(coeffs), self.pooling_kernel[::-1], self.pooling, self.ceil_mode)
         if self.approximation is not None:
-            rows = coeffs[: self._band_rows[self.depth][0].start if self.depth else None] * self._approx_scale
+            rows = self._approx_inputs(coeffs)
             layer, activation = self.approximation
             approx = self.approximation(rows.T).T if _hooked(self.approximation) else activation(_layer(layer, rows))
         parts = _linear_parts(self.output)
@@ -416,6 +416,11 @@ class WavPool(nn.Module):
         if None in parts:
             return None
         return [slope, dropout.p if dropout.training else 0.0, *(tensor for pair in parts for tensor in pair)]
+
+    def _approx_inputs(self, coeffs):
+        """The approximation head's input: the coarsest approximation's rows of
+        the batch-last ``coeffs``, scaled to local means."""
+        return coeffs[: self._band_rows[self.depth][0].start if self.depth else None] * self._approx_scale
 
     def _dropout(self, features):
         # Without dropout, not even the module call (unless hooked): at small
@@ -498,7 +503,7 @@ class _FusedWavPool(torch.autograd.Function):
         ctx.approx, approx_tensors = bool(approx), ()
         if approx:  # the approximation head, whose features join the pooled ones
             approx_weight, approx_bias = approx
-            inputs = coeffs[: net._band_rows[net.depth][0].start] * net._approx_scale
+            inputs = net._approx_inputs(coeffs)
             hidden = _activate(torch.addmm(approx_bias[:, None], approx_weight, inputs), slope)
             approx_features, approx_noise = _drop(hidden, p)
             logits = torch.addmm(logits, approx_features.T, weight[:, -hidden.shape[0] :].T)
