@@ -80,8 +80,7 @@ MODES = tuple(_EXTENSION)
 # between passes and bounds the temporaries (peak memory is the output plus
 # about one chunk), large enough that per-op overhead does not dominate
 # (measured on 10000x28x28, as multiples of a copy's time in the same run:
-# 2 MiB chunks 6.3x, 3 MiB 5.9x, 4 and 6 MiB 5.9x, 8 MiB as this once used
-# 6.4x). A GPU takes the whole batch at once.
+# 2 MiB chunks 6.3x, 3, 4 and 6 MiB 5.9x). A GPU takes the whole batch at once.
 _CHUNK_BYTES = 3 << 20
 
 # Once an approximation holds at most this many values per sample, the levels
