@@ -1,5 +1,7 @@
 """The torch Haar engine against PyWavelets, its inverse and its gradients."""
 
+import math
+
 import numpy as np
 import pytest
 import pywt
@@ -133,6 +135,21 @@ def test_large_batch_spans_several_chunks(rng):
     arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
     np.testing.assert_allclose(packed.numpy(), np.hstack([a.reshape(3000, -1) for a in arrays]), atol=1e-5)
     torch.testing.assert_close(haar_imrd_packed(packed, (1, 28, 28)), x, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("error")  # torch resizing an out= tensor the wrong size warns
+@pytest.mark.parametrize("mode", ["symmetric", "zero", "smooth"])
+@pytest.mark.parametrize("shape", [(10, 1, 28, 28), (10, 2, 13, 9), (10, 3, 7, 16)])
+def test_chunks_with_a_shorter_last_one_match_pywt(monkeypatch, rng, mode, shape):
+    # Chunks of 3 images: 3 + 3 + 3 + 1, so every level's scratch is cut to
+    # the shorter last chunk, with odd sides and several channels too.
+    monkeypatch.setattr(haar, "_CHUNK_BYTES", 3 * 4 * math.prod(shape[1:]))
+    x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32))
+    packed = haar_mrd_packed(x, mode=mode)
+    reference = pywt.wavedec2(x.numpy(), "haar", mode=mode, axes=(-2, -1))
+    arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
+    np.testing.assert_allclose(packed.numpy(), np.hstack([a.reshape(shape[0], -1) for a in arrays]), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(haar_imrd_packed(packed, shape[1:]), x, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["symmetric", "smooth", "periodic"])
