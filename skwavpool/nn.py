@@ -54,9 +54,9 @@ PAPER_CONFIG = {
 # On the CPU, WavPool decomposes a batch of up to this many values (of images
 # of up to _SPARSE_HAAR_PIXELS values each) as one sparse product with
 # haar_matrix: faster there than haar_mrd_packed's passes, whose time at small
-# batches is operator overhead (28x28: 64 images 0.07 against 0.18 ms; they
-# break even at about 256 images, 0.32 ms each, since the passes finish the
-# coarse levels with a dense product too).
+# batches is operator overhead (28x28: 64 images 0.07 against 0.15 ms). The
+# decomposition alone breaks even at about 190 images (0.22 ms each), but
+# WavPool's training steps at 192 to 320 images were within 3% either way.
 _SPARSE_HAAR_VALUES = 1 << 18
 _SPARSE_HAAR_PIXELS = 4096
 
