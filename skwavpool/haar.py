@@ -494,8 +494,8 @@ def haar_matrix(image_shape, levels=None, mode="symmetric", *, dtype=torch.float
 
     ``haar_matrix(shape) @ x.flatten(1).T`` equals ``haar_mrd_packed(x).T`` to
     float rounding, for ``x`` of shape ``(n_samples, *shape)``. On the CPU one
-    sparse product is faster than :func:`haar_mrd_packed` for up to about 256
-    small images (64 of 28x28: 0.07 against 0.18 ms), whose time there goes
+    sparse product is faster than :func:`haar_mrd_packed` for up to about 190
+    small images (64 of 28x28: 0.07 against 0.15 ms), whose time there goes
     mostly to per-operation overhead; for more images the passes of
     :func:`haar_mrd_packed` win.
 
