@@ -142,14 +142,23 @@ def test_large_batch_spans_several_chunks(rng):
 @pytest.mark.parametrize("shape", [(10, 1, 28, 28), (10, 2, 13, 9), (10, 3, 7, 16)])
 def test_chunks_with_a_shorter_last_one_match_pywt(monkeypatch, rng, mode, shape):
     # Chunks of 3 images: 3 + 3 + 3 + 1, so every level's scratch is cut to
-    # the shorter last chunk, with odd sides and several channels too.
+    # the shorter last chunk, with odd sides and several channels too; also
+    # to fewer levels than the deepest, into out=, and from images with
+    # column-major strides.
     monkeypatch.setattr(haar, "_CHUNK_BYTES", 3 * 4 * math.prod(shape[1:]))
     x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32))
-    packed = haar_mrd_packed(x, mode=mode)
-    reference = pywt.wavedec2(x.numpy(), "haar", mode=mode, axes=(-2, -1))
-    arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
-    np.testing.assert_allclose(packed.numpy(), np.hstack([a.reshape(shape[0], -1) for a in arrays]), rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(haar_imrd_packed(packed, shape[1:]), x, rtol=1e-5, atol=1e-5)
+    column_major = x.transpose(-2, -1).contiguous().transpose(-2, -1)
+    for levels in (1, max_level(shape[-2:])):
+        reference = pywt.wavedec2(x.numpy(), "haar", mode=mode, level=levels, axes=(-2, -1))
+        arrays = [reference[0]] + [band for triple in reference[1:] for band in triple]
+        want = np.hstack([a.reshape(shape[0], -1) for a in arrays])
+        packed = haar_mrd_packed(x, levels, mode)
+        np.testing.assert_allclose(packed.numpy(), want, rtol=1e-5, atol=1e-5)
+        out = torch.full(packed.shape, float("nan"))
+        haar_mrd_packed(x, levels, mode, out=out)
+        torch.testing.assert_close(out, packed, rtol=0, atol=0)
+        torch.testing.assert_close(haar_mrd_packed(column_major, levels, mode), packed, rtol=0, atol=0)
+        torch.testing.assert_close(haar_imrd_packed(packed, shape[1:], levels), x, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["symmetric", "smooth", "periodic"])
@@ -253,5 +262,11 @@ def test_packed_out_writes_in_place_and_checks_its_buffer():
         haar_mrd_packed(x, out=out[:, 1:])
     with pytest.raises(ValueError, match="contiguous torch.float64"):
         haar_mrd_packed(x, out=out.float())
+    # 8x8 images to 3 levels have as many coefficients as pixels: out could be x itself.
+    square = torch.rand(6, 1, 8, 8)
+    with pytest.raises(ValueError, match="out must not share memory with x"):
+        haar_mrd_packed(square, out=square.view(6, 64))
+    empty = torch.empty(0, 1, 8, 8)
+    assert haar_mrd_packed(empty, out=torch.empty(0, 64)).shape == (0, 64)
     with pytest.raises(RuntimeError, match="autograd"):
         haar_mrd_packed(x.requires_grad_(), out=out)
