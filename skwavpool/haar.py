@@ -384,6 +384,9 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
     if first_dense <= levels:
         matrix = _dense_matrix("reconstruct", tuple(rest), shapes[first_dense - 1], levels - first_dense + 1,
                                fold_mode, coeffs.device, _product_dtype(coeffs.dtype, coeffs.device))
+    # Images of even sides need no crop: the finest level writes them straight
+    # into out, saving a copy of the whole batch.
+    even = shape[0] % 2 == 0 and shape[1] % 2 == 0
     for i in range(0, out.shape[0], step):
         a = approx[i : i + step]
         if matrix is not None:
@@ -397,10 +400,13 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
             means = _view(scratch_means, (2, *a.shape[:-2], a.shape[-2], 2 * a.shape[-1]))
             _half(a, v, out=_columns(means[0]))
             _half(h, d, out=_columns(means[1]))
-            y = _view(scratch_images, (*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1]))
+            if level == 1 and even:
+                y = out[i : i + step]
+            else:
+                y = _view(scratch_images, (*a.shape[:-2], 2 * a.shape[-2], 2 * a.shape[-1]))
             _full(means[0], means[1], out=_rows(y))
             a = _fold(y, *shapes[level - 1], fold_mode)
-        if first_dense > 1:
+        if first_dense > 1 and not even:
             out[i : i + step] = a
     return out
 
