@@ -25,13 +25,13 @@ Speed and memory: all coefficients of one call live in a single buffer that is
 allocated once and written in place (``out=``), the images are processed in
 chunks, and the chunk-sized scratch is allocated once per call (only the copy
 that extends odd sides is made per chunk and level), so the temporaries stay
-small whatever the batch size. Once the approximation is
-down to a few dozen values per sample, passes over such small images cost
-mostly per-operation overhead: the levels left are then one dense product
-with a cached matrix, written straight into the packed layout. It sums in
-float32 for float32 images (summing them in float64, as this once did, made
-the whole call 8 % slower on 10000x28x28 and the round trip no more exact),
-in float64 when torch's float32 matrix products are set to round more coarsely.
+small whatever the batch size. Once the approximation is down to a few dozen
+values per sample, passes over such small images cost mostly per-operation
+overhead: the levels left are then one dense product with a cached matrix,
+written straight into the packed layout. It sums in float32 for float32
+images (summing them in float64, as this once did, made the whole call 8 %
+slower on 10000x28x28 and the round trip no more exact), in float64 when
+torch's float32 matrix products are set to round more coarsely.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ MODES = tuple(_EXTENSION)
 # small enough that a chunk's scratch stays mostly in the cores' L2 caches
 # between passes and bounds the temporaries (peak memory is the output plus
 # about one chunk, two with odd sides), large enough that per-op overhead does
-# not dominate
-# (measured on 10000x28x28, as multiples of a copy's time in the same run:
-# 2 MiB chunks 6.3x, 3, 4 and 6 MiB 5.9x). A GPU takes the whole batch at once.
+# not dominate (measured on 10000x28x28, as multiples of a copy's time in the
+# same run: 2 MiB chunks 6.3x, 3, 4 and 6 MiB 5.9x). A GPU takes the whole
+# batch at once.
 _CHUNK_BYTES = 3 << 20
 
 # Once an approximation holds at most this many values per sample, the levels
@@ -376,8 +376,9 @@ def _reconstruct(coeffs, rest, shape, levels, fold_mode, dense=True):
     first_dense = _first_dense(per_sample, shapes) if dense else levels + 1
     step = _chunk(out.shape[0], math.prod(out.shape[1:]), out.element_size(), out.device)
     # Scratch allocated once per call, sized for the finest level and shared by
-    # all levels: the column step's two results and the level's images. The images may
-    # overwrite the level's input, which the column step has read by then.
+    # all levels: the column step's two results and the level's images. The
+    # images may overwrite the level's input, which the column step has read
+    # by then.
     per_chunk = min(step, out.shape[0]) * per_sample * 4 * shapes[1][0] * shapes[1][1]
     scratch_means, scratch_images = coeffs.new_empty(per_chunk), coeffs.new_empty(per_chunk)
     matrix = None
