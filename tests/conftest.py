@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import pywt
 import torch
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -13,3 +14,11 @@ def rng():
 @pytest.fixture(params=DEVICES)
 def device(request):
     return torch.device(request.param)
+
+
+def pywt_features(images, levels, mode):
+    """The documented pywt expression for 4-D ``images``: each coefficient
+    array of ``pywt.wavedec2`` flattened per image, in its order, side by side."""
+    coeffs = pywt.wavedec2(images, "haar", mode=mode, level=levels, axes=(-2, -1))
+    arrays = [coeffs[0]] + [band for triple in coeffs[1:] for band in triple]
+    return np.hstack([a.reshape(len(images), -1) for a in arrays])

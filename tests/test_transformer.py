@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-import pywt
 import scipy.sparse as sp
 import torch
 from hypothesis import given, settings
@@ -17,19 +16,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwavpool import HaarMRDTransformer
 from skwavpool.haar import MODES, max_level
-from tests.conftest import DEVICES
+from tests.conftest import DEVICES, pywt_features
 
 
 @parametrize_with_checks([HaarMRDTransformer()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
-
-
-def pywt_features(images, levels, mode):
-    """The documented pywt expression for 4-D ``images``."""
-    coeffs = pywt.wavedec2(images, "haar", mode=mode, level=levels, axes=(-2, -1))
-    arrays = [coeffs[0]] + [band for triple in coeffs[1:] for band in triple]
-    return np.hstack([a.reshape(len(images), -1) for a in arrays])
 
 
 @pytest.mark.parametrize("device", DEVICES)
