@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import pywt
 import torch
+from torch._dynamo.utils import counters
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -14,6 +15,18 @@ def rng():
 @pytest.fixture(params=DEVICES)
 def device(request):
     return torch.device(request.param)
+
+
+@pytest.fixture
+def fresh_compile_cache():
+    """An empty torch.compile cache before and after the test: torch stops
+    compiling a function after 8 variants (sizes, modes, dtypes, grad mode)
+    and runs it uncompiled from then on, which would let later tests of the
+    compiled Haar kernels pass without testing them."""
+    torch._dynamo.reset()
+    counters.clear()
+    yield
+    torch._dynamo.reset()
 
 
 def pywt_features(images, levels, mode):
