@@ -692,11 +692,10 @@ def haar_mrd(x, levels=None, mode="symmetric", *, compiled=False):
         Run the decomposition as kernels that ``torch.compile`` generates, one
         fused pass per level instead of six passes of torch's elementwise
         kernels: on a 2-core CPU, 3x faster than the default on 10000 28x28
-        or 3x32x32 images (``benchmarks/bench_haar.py``). The
-        first call for each image size, number of levels, mode, dtype and
-        device compiles for a few seconds and needs what ``torch.compile``
-        needs (a C++ compiler on the CPU); later calls with any batch size
-        reuse the kernels. Grad mode, a batch of a single image and other
+        or 3x32x32 images (``benchmarks/bench_haar.py``). The first call for
+        each image size, number of levels, mode, dtype and device compiles for
+        a few seconds and needs what ``torch.compile`` needs (a C++ compiler
+        on the CPU); later calls with any batch size reuse the kernels. Grad mode, a batch of a single image and other
         leading dimensions (channels) can count as variants too; torch
         compiles at most 8 of them, then warns and runs the rest uncompiled.
         The results agree with the default passes to float rounding, and
