@@ -84,7 +84,8 @@ def peak_extra_bytes(shape_name, name):
         "import benchmarks.bench_haar as b;"
         f"x = b._make(b.SHAPES[{shape_name!r}]); b.candidates(x[:2], 'cpu')[{name!r}]();"
         "open('/proc/self/clear_refs', 'w').write('5');"
-        f"fns = b.candidates(x, 'cpu'); before = b.peak_rss_bytes(); fns[{name!r}](); print(b.peak_rss_bytes() - before)"
+        f"fns = b.candidates(x, 'cpu'); before = b.peak_rss_bytes(); fns[{name!r}]();"
+        "print(b.peak_rss_bytes() - before)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(result.stdout.strip())

@@ -695,12 +695,13 @@ def haar_mrd(x, levels=None, mode="symmetric", *, compiled=False):
         or 3x32x32 images (``benchmarks/bench_haar.py``). The first call for
         each image size, number of levels, mode, dtype and device compiles for
         a few seconds and needs what ``torch.compile`` needs (a C++ compiler
-        on the CPU); later calls with any batch size reuse the kernels. Grad mode, a batch of a single image and other
-        leading dimensions (channels) can count as variants too; torch
-        compiles at most 8 of them, then warns and runs the rest uncompiled.
-        The results agree with the default passes to float rounding, and
-        autograd flows through them. Inside a caller's own ``torch.compile``,
-        the passes are traced into the caller's graph instead.
+        on the CPU); later calls with any batch size reuse the kernels. Grad
+        mode, a batch of a single image and other leading dimensions
+        (channels) can count as variants too; torch compiles at most 8 of
+        them, then warns and runs the rest uncompiled. The results agree with
+        the default passes to float rounding, and autograd flows through them.
+        Inside a caller's own ``torch.compile``, the passes are traced into
+        the caller's graph instead.
 
     Returns
     -------
@@ -730,7 +731,8 @@ def haar_mrd(x, levels=None, mode="symmetric", *, compiled=False):
     if compiled and levels and x.numel():
         bands = _compiled_bands(x.reshape(-1, *shape), levels, mode)
     else:
-        bands = _bands(_Decompose.apply(x.reshape(-1, 1, *shape), levels, mode), (1,), mrd_shapes(shape, levels))
+        coeffs = _Decompose.apply(x.reshape(-1, 1, *shape), levels, mode)
+        bands = _bands(coeffs, (1,), mrd_shapes(shape, levels))
     bands = [b.view(*lead, *b.shape[-2:]) for b in bands]
     details = tuple(tuple(bands[k : k + 3]) for k in range(1, len(bands), 3))
     return HaarMRD(bands[0], details, (int(shape[0]), int(shape[1])))
