@@ -4,21 +4,15 @@ import numpy as np
 import pytest
 import pywt
 import torch
-from sklearn.datasets import load_digits
 from torch.nn import functional as F
 from torch.nn.utils import prune
 
 import skwavpool.nn as wavnn
-from skwavpool import MicroWav, WavPool
+from skwavpool import MicroWav, WavPool, _sparse_haar
 from skwavpool.baselines import PaperCNN, PaperMLP
-from skwavpool.nn import PAPER_CONFIG, n_parameters, n_parameters_with_gradient
+from skwavpool.haar import haar_mrd_packed, max_level
+from skwavpool.nn import PAPER_CONFIG, WavPoolBlock, n_parameters, n_parameters_with_gradient
 from tests.conftest import DEVICES
-
-
-@pytest.fixture
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return torch.tensor(X[:256] / 16, dtype=torch.float32).reshape(-1, 1, 8, 8)
 
 
 def paper_transcription(model, x):
@@ -58,9 +52,12 @@ def test_paper_configuration_starves_the_diagonal_band_and_for_32_the_finest_lev
 
 
 @pytest.mark.parametrize("shape", [(1, 8, 8), (1, 28, 28), (3, 32, 32)])
-def test_default_configuration_connects_every_parameter_to_the_output(digits, shape):
+def test_default_configuration_connects_every_parameter_to_the_output(shape):
+    # Random images, not digits: a digit's blank border gives coefficients that
+    # are zero in nearly every image, so a gradient entry could be zero in exact
+    # arithmetic and then 0 or 1e-9 after rounding, depending on the CPU.
     torch.manual_seed(0)
-    x = digits if shape == (1, 8, 8) else torch.rand(256, *shape)
+    x = torch.rand(256, *shape)
     model = WavPool(shape, 10)
     # Every band layer of every level learns: nothing is pooled away.
     model(x).sum().backward()
@@ -134,99 +131,32 @@ def test_pruning_the_output_layer_trains():
     assert (model.output.weight == 0).float().mean() >= 0.5
 
 
-FUSED_CONFIGS = [
-    {},
-    PAPER_CONFIG,
-    {"activation": "relu", "approximation": False},
-    {"activation": None, "normalize_levels": True},
-    {"hidden_size": [7, 5, 9], "levels": [1, 2, 3], "pooling_kernel": 3},
-    {"hidden_layer_scaling": True, "pooling_kernel": (3, 1, 2), "ceil_mode": False},
-]
-
-
-def _general_path(self, coeffs):
-    return None
-
-
-def _scores_and_grads(model, x, weights):
-    model.zero_grad(set_to_none=True)
-    torch.manual_seed(1)
-    scores = model(x)
-    (scores * weights).sum().backward()
-    return scores, [torch.zeros_like(p) if p.grad is None else p.grad for p in model.parameters()]
-
-
-@pytest.mark.parametrize("mode", ["train", "eval", "dropout only", "some frozen"])
-@pytest.mark.parametrize("config", FUSED_CONFIGS)
-@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 13, 10)])
-def test_the_fused_pass_equals_the_general_one(monkeypatch, config, image_shape, mode):
-    # On the CPU, WavPool's layers run as one autograd node (_FusedWavPool) with
-    # a written-out backward pass; it must give the general path's scores and
-    # gradients, dropout's random draws included.
+def test_hooks_run_in_training_and_double_backward_works():
+    # The band layers are called as modules: hooks run, and autograd takes
+    # gradients of gradients with respect to the images and to the weights.
     torch.manual_seed(0)
-    model = WavPool(image_shape, 7, **{"hidden_size": 16, **config}).double().train(mode != "eval")
-    if mode == "dropout only":  # Monte Carlo dropout: the dropout module's own flag counts
-        model.eval().dropout.train()
-    if mode == "some frozen":
-        for param in list(model.parameters())[::3]:
-            param.requires_grad_(False)
-    x = torch.rand(9, *image_shape, dtype=torch.float64)
-    weights = torch.randn(9, 7, dtype=torch.float64)
-    scores, grads = _scores_and_grads(model, x, weights)
-    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
-    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
-    expected_scores, expected_grads = _scores_and_grads(model, x, weights)
-    assert type(expected_scores.grad_fn).__name__ != "_FusedWavPoolBackward"
-    torch.testing.assert_close(scores, expected_scores)
-    for got, expected in zip(grads, expected_grads):
-        torch.testing.assert_close(got, expected)
-
-
-def test_the_fused_pass_equals_the_general_one_on_a_large_float32_batch(monkeypatch):
-    # Enough images for the transform's passes instead of the sparse product,
-    # whose coefficients come transposed.
-    torch.manual_seed(0)
-    model = WavPool((1, 28, 28), 10, hidden_size=32)
-    x, weights = torch.rand(400, 1, 28, 28), torch.randn(400, 10)
-    scores, grads = _scores_and_grads(model, x, weights)
-    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
-    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
-    expected_scores, expected_grads = _scores_and_grads(model, x, weights)
-    torch.testing.assert_close(scores, expected_scores, rtol=1e-5, atol=1e-5)
-    for got, expected in zip(grads, expected_grads):
-        torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
-
-
-def test_an_output_layer_wider_than_the_features_gets_zero_gradient_on_the_rest(monkeypatch):
-    torch.manual_seed(0)
-    model = WavPool((1, 16, 16), 4, hidden_size=8)
-    model.approximation = None  # the output layer keeps the head's columns
-    x, weights = torch.rand(5, 1, 16, 16), torch.randn(5, 4)
-    scores, grads = _scores_and_grads(model, x, weights)
-    assert type(scores.grad_fn).__name__ == "_FusedWavPoolBackward"
-    assert (model.output.weight.grad[:, -8:] == 0).all()
-    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
-    for got, expected in zip(grads, _scores_and_grads(model, x, weights)[1]):
-        torch.testing.assert_close(got, expected)
-
-
-def test_gradients_of_gradients():
-    torch.manual_seed(0)
-    model = WavPool((1, 16, 16), 3, hidden_size=8).double()
-    # With respect to the images (a gradient penalty): torch's autograd throughout.
+    model = WavPool((1, 16, 16), 3, hidden_size=8).double().train()
+    seen = []
+    model.micro_wavs[0].horizontal.register_forward_hook(lambda module, args, out: seen.append("layer"))
+    model.micro_wavs[-1].register_forward_hook(lambda module, args, out: seen.append("level"))
     x = torch.rand(4, 1, 16, 16, dtype=torch.float64, requires_grad=True)
     scores = model(x)
-    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
+    assert sorted(seen) == ["layer", "level"]
     (grad_x,) = torch.autograd.grad(scores.sum(), x, create_graph=True)
-    (grad_x.pow(2).sum()).backward()
+    grad_x.pow(2).sum().backward()
     assert model.output.weight.grad.abs().sum() > 0
-    # With respect to the weights: the fused pass says it cannot; fused=False can.
-    scores = model(x.detach())
-    with pytest.raises(RuntimeError, match="set the network's fused attribute to False"):
-        torch.autograd.grad(scores.sum(), model.output.weight, create_graph=True)
-    model.fused = False
     (grad_w,) = torch.autograd.grad(model(x.detach()).sum(), model.output.weight, create_graph=True)
     assert grad_w.requires_grad
+
+
+@pytest.mark.parametrize("n_images, side", [(3, 16), (5000, 8), (2, 72)])  # sparse product; passes; large images
+def test_a_gradient_penalty_works_at_every_batch_and_image_size(n_images, side):
+    torch.manual_seed(0)
+    model = WavPool((1, side, side), 3, hidden_size=8)
+    x = torch.rand(n_images, 1, side, side, requires_grad=True)
+    (grad_x,) = torch.autograd.grad(model(x).sum(), x, create_graph=True)
+    grad_x.pow(2).sum().backward()
+    assert model.output.weight.grad.abs().sum() > 0
 
 
 def test_a_linear_layer_with_a_buffer_for_weight_is_called_as_a_module():
@@ -240,72 +170,13 @@ def test_a_linear_layer_with_a_buffer_for_weight_is_called_as_a_module():
     torch.testing.assert_close(model(x), before)
 
 
-def test_the_fused_pass_passes_gradcheck():
-    torch.manual_seed(0)
-    model = WavPool((1, 9, 8), 3, hidden_size=4, dropout=0.0).double()
-    names = [name for name, _ in model.named_parameters()]
-    x = torch.rand(3, 1, 9, 8, dtype=torch.float64)  # images that need a gradient take the general path
-
-    def scores(*params):
-        return torch.func.functional_call(model, dict(zip(names, params)), (x,))
-
-    params = [p.detach().clone().requires_grad_() for p in model.parameters()]
-    assert type(scores(*params).grad_fn).__name__ == "_FusedWavPoolBackward"
-    assert torch.autograd.gradcheck(scores, params)
-
-
-def _decreasing_activation(model):
-    model.micro_wavs[0].activation.negative_slope = -0.5  # does not commute with the maximum
-
-
-def _other_approximation_activation(model):
-    model.approximation[1] = torch.nn.ReLU()  # the band layers' is a leaky ReLU
-
-
-def _alpha_dropout(model):
-    model.dropout = torch.nn.AlphaDropout(0.5)
-
-
-def _hooked_dropout(model):
-    model.dropout.register_forward_hook(lambda module, args, out: None)
-
-
-def _not_fused(model):
-    model.fused = False
-
-
-@pytest.mark.parametrize(
-    "config, change",
-    [
-        ({"activation": "gelu"}, None),
-        ({"pooling": "avg"}, None),
-        ({}, _decreasing_activation),
-        ({}, _other_approximation_activation),
-        ({}, _alpha_dropout),
-        ({}, _hooked_dropout),
-        ({}, _not_fused),
-    ],
-)
-def test_the_general_path_takes_what_the_fused_pass_cannot(monkeypatch, config, change):
-    torch.manual_seed(0)
-    model = WavPool((1, 16, 16), 4, **config)
-    if change is not None:
-        change(model)
-    model.eval()
-    x = torch.rand(3, 1, 16, 16)
-    scores = model(x)
-    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
-    monkeypatch.setattr(WavPool, "_fused_inputs", _general_path)
-    torch.testing.assert_close(scores, model(x))
-
-
-def test_autocast_takes_the_general_path():
+def test_autocast_trains():
     torch.manual_seed(0)
     model = WavPool((3, 32, 32), 4, hidden_size=16)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        scores = model(torch.rand(128, 3, 32, 32))  # a batch for the transform's passes
-    assert type(scores.grad_fn).__name__ != "_FusedWavPoolBackward"
-    scores.float().sum().backward()
+    for n_images in (4, 128):  # the sparse product's size and the transform's
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            scores = model(torch.rand(n_images, 3, 32, 32))
+        scores.float().sum().backward()
     assert model.output.weight.grad.abs().sum() > 0
 
 
@@ -317,9 +188,9 @@ def test_colour_heads_see_all_channels_of_their_band():
 @pytest.mark.parametrize("n_images", [3, 400])  # a sparse product on the CPU; the transform's passes
 def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch, n_images):
     calls = []
-    for name in ("haar_mrd_packed", "_cached_haar_matrix"):
-        original = getattr(wavnn, name)
-        monkeypatch.setattr(wavnn, name, lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
+    for module in (wavnn, _sparse_haar):
+        original = module.haar_mrd_packed
+        monkeypatch.setattr(module, "haar_mrd_packed", lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
     model = WavPool((1, 28, 28), 10)
     x = torch.rand(n_images, 1, 28, 28, requires_grad=True)
     model(x).sum().backward()
@@ -350,7 +221,7 @@ def test_other_dtypes_train(dtype):
 
 def test_a_first_forward_pass_in_inference_mode_does_not_break_training():
     # The cached Haar matrix made inside inference mode must still serve autograd.
-    wavnn._cached_haar_matrix.cache_clear()
+    _sparse_haar._matrix.cache_clear()
     model = WavPool((1, 11, 13), 3)
     with torch.inference_mode():
         model(torch.rand(4, 1, 11, 13))
@@ -359,30 +230,51 @@ def test_a_first_forward_pass_in_inference_mode_does_not_break_training():
     assert x.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("ceil_mode", [True, False])
-@pytest.mark.parametrize("kernel", [(2, 2, 2), (2, 1, 1), (3, 2, 4), (1, 3, 2)])
-def test_pooling_equals_torch_3d_pooling(kind, ceil_mode, kernel):
-    stack = torch.randn(5, 4, 3, 11, dtype=torch.float64, requires_grad=True)  # (batch, level, band, hidden)
-    pool = (torch.nn.MaxPool3d if kind == "max" else torch.nn.AvgPool3d)(kernel, ceil_mode=ceil_mode)
-    expected = pool(stack.permute(0, 3, 2, 1).unsqueeze(1)).squeeze(1)  # over (hidden, band, level)
-    batch_last = stack.permute(1, 2, 3, 0).contiguous()  # WavPool's layout: (level, band, hidden, batch)
-
-    def pooled(pool_fn):  # back to (batch, hidden, band, level)
-        return pool_fn(batch_last, kernel[::-1], kind, ceil_mode).permute(3, 2, 1, 0)
-
-    got = pooled(wavnn._pool)
-    torch.testing.assert_close(got, expected)
-    with torch.no_grad():
-        torch.testing.assert_close(pooled(wavnn._pool), expected)
-    elementwise = pooled(wavnn._window_pool)  # CUDA's path
-    torch.testing.assert_close(elementwise, expected)
+@pytest.mark.parametrize("mode", ["symmetric", "reflect", "periodic", "smooth"])
+@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 13, 10), (2, 1, 5)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_sparse_decomposition_equals_the_reference(mode, image_shape, dtype):
+    images = torch.rand(6, *image_shape, dtype=dtype, requires_grad=True)
+    assert _sparse_haar.applies(images)
+    levels = max_level(image_shape[1:])
+    got = _sparse_haar.haar_mrd_packed(images, levels, mode)
+    expected = haar_mrd_packed(images, levels, mode)
+    tolerance = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {}
+    torch.testing.assert_close(got, expected, **tolerance)
     weights = torch.randn_like(expected)
-    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), stack)
-    (got_grad,) = torch.autograd.grad((got * weights).sum(), stack)
-    torch.testing.assert_close(got_grad, expected_grad)
-    (elementwise_grad,) = torch.autograd.grad((elementwise * weights).sum(), stack)
-    torch.testing.assert_close(elementwise_grad, expected_grad)
+    (got_grad,) = torch.autograd.grad((got * weights).sum(), images)
+    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), images)
+    torch.testing.assert_close(got_grad, expected_grad, **tolerance)
+
+
+def test_the_sparse_decomposition_is_chosen_only_where_it_applies():
+    assert _sparse_haar.applies(torch.rand(64, 1, 28, 28))
+    assert not _sparse_haar.applies(torch.rand(64, 1, 28, 28, dtype=torch.bfloat16))
+    assert not _sparse_haar.applies(torch.rand(1000, 1, 28, 28))  # many images: the passes
+    assert not _sparse_haar.applies(torch.rand(2, 1, 128, 128))  # large images
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not _sparse_haar.applies(torch.rand(4, 1, 28, 28))
+
+
+def test_wavpool_block_composes_after_a_convolutional_stem():
+    torch.manual_seed(0)
+    block = WavPoolBlock((8, 28, 28), hidden_size=16)
+    stem = torch.nn.Conv2d(1, 8, 3, padding=1)
+    net = torch.nn.Sequential(stem, torch.nn.ReLU(), block, torch.nn.Linear(block.out_features, 10))
+    out = net(torch.rand(5, 1, 28, 28))
+    assert out.shape == (5, 10) and block(torch.rand(2, 8, 28, 28)).shape == (2, block.out_features)
+    out.sum().backward()
+    assert stem.weight.grad is not None and stem.weight.grad.abs().sum() > 0
+
+
+def test_wavpool_is_the_block_with_dropout_and_an_output_layer():
+    torch.manual_seed(0)
+    model = WavPool((1, 16, 16), 4, hidden_size=8).eval()
+    x = torch.rand(3, 1, 16, 16)
+    assert isinstance(model, WavPoolBlock)
+    features = WavPoolBlock.forward(model, x)
+    assert features.shape == (3, model.out_features) == (3, model.output.in_features)
+    torch.testing.assert_close(model(x), model.output(features))
 
 
 def test_micro_wav_gives_each_band_its_own_layer():
