@@ -112,12 +112,13 @@ def main(argv=None):
     for batch_size in (64, 256):
         fits = {}
         if original:
-            fits[ORIGINAL] = lambda: original_fit(original, X, y, batch_size)
+            fits[ORIGINAL] = lambda batch_size=batch_size: original_fit(original, X, y, batch_size)
         for name, paper in (("skwavpool, paper config", True), ("skwavpool, default config", False)):
-            fits[name] = lambda paper=paper: ours(batch_size, paper).fit(X, y)
+            fits[name] = lambda paper=paper, batch_size=batch_size: ours(batch_size, paper).fit(X, y)
         fit_s, models = interleaved(args.repeats, fits)
         predictions = {
-            name: (lambda model=model: original_predict(model, X, batch_size)) if name == ORIGINAL
+            name: (lambda model=model, batch_size=batch_size: original_predict(model, X, batch_size))
+            if name == ORIGINAL
             else (lambda model=model: model.predict(X))
             for name, model in models.items()
         }

@@ -183,8 +183,8 @@ def run_notes(results):
 def markdown(results, protocol):
     statistic = "max over epochs of mean val acc" if protocol == "A" else "mean test acc"
     lines = [f"# Protocol {protocol}", "", *(f"- {line}" for line in run_notes(results)), "",
-             f"| dataset | model | {statistic} | published (protocol A) | final mean +- sd | parameters | with gradient "
-             f"| seeds | epochs | fit time per seed (s) |",
+             (f"| dataset | model | {statistic} | published (protocol A) | final mean +- sd | parameters "
+              f"| with gradient | seeds | epochs | fit time per seed (s) |"),
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results.values():
         # The paper published protocol A's figures only.

@@ -23,7 +23,7 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
         protocol, ["mnist"], seeds=2 if protocol == "A" else 1, quick=True, data_dir=None, cnn_seeds=1, cnn_epochs=1,
         loader=digits_as, log=lines.append,
     )
-    assert set(r["model"] for r in results.values()) == {
+    assert {r["model"] for r in results.values()} == {
         "WavPool (paper)", "MLP (paper)", "CNN (paper)", "WavPool (skwavpool default)",
         "WavPool (skwavpool default, no shift)",
     }
@@ -53,7 +53,7 @@ def test_protocols_run_and_write_their_outputs(protocol, tmp_path):
 def test_protocol_a_uses_the_first_rows_in_file_order():
     X = np.arange(20000)[:, None]
     y = np.arange(20000)
-    X_train, y_train, X_val, y_val = paper_table.split("A", (X, y, X[:10], y[:10]), quick=False)
+    _, y_train, _, y_val = paper_table.split("A", (X, y, X[:10], y[:10]), quick=False)
     assert y_train[0] == 0 and y_train[-1] == 9999 and y_val[0] == 10000 and y_val[-1] == 13999
 
 
