@@ -9,11 +9,19 @@ from __future__ import annotations
 import math
 import sys
 import warnings
-from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.utils.validation import validate_data
+
+# The estimators read their image_shape parameter (when not None) as the modules do.
+from skwavpool._checks import check_image_shape_param as check_image_shape
+
+# Integer arrays that validate_images(..., keep_integers=True) returns as they are.
+_INTEGER_DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+
+# A last axis of this length, after a first one that is not, suggests channels-last images.
+_CHANNEL_COUNTS = (1, 3, 4)
 
 
 def _divisor_shape(n_features):
@@ -25,27 +33,68 @@ def _divisor_shape(n_features):
     return h, n_features // h
 
 
-def check_image_shape(image_shape):
-    """``image_shape`` as ``(C, H, W)``; a ValueError says what is wrong with it."""
-    if not isinstance(image_shape, (tuple, list)) or len(image_shape) not in (2, 3):
-        raise ValueError(
-            f"image_shape must be None, (H, W) or (C, H, W), got {image_shape!r}."
+def _guess_shape(sample_shape, n_features):
+    """``(C, H, W)`` for samples of ``sample_shape`` (None for flat rows of
+    ``n_features`` values) when no ``image_shape`` is given, warning when the
+    layout is a guess that may misread the images."""
+    # stacklevel 4 names the line that called the estimator's fit.
+    if sample_shape is None:
+        h, w = _divisor_shape(n_features)
+        if h != w:
+            flat = " (images one pixel high, which have no Haar level)" if h == 1 else ""
+            warnings.warn(
+                f"X's rows of {n_features} values are read as single-channel {h}x{w} images{flat}: "
+                f"image_shape_=(1, {h}, {w}), a guess since {n_features} is not a perfect square. "
+                f"Pass image_shape=(H, W) or (C, H, W) to say how the rows are laid out.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return 1, h, w
+    if len(sample_shape) == 2:
+        return (1, *sample_shape)
+    channels, height, width = sample_shape
+    if width in _CHANNEL_COUNTS and channels not in _CHANNEL_COUNTS:
+        warnings.warn(
+            f"X's samples of shape {tuple(sample_shape)} are read as (C, H, W): {channels} channels of "
+            f"{height}x{width} images, image_shape_={tuple(sample_shape)}. If they are channels-last "
+            f"(H, W, C) images, pass X.transpose(0, 3, 1, 2); to keep this reading without the "
+            f"warning, pass image_shape={tuple(sample_shape)}.",
+            UserWarning,
+            stacklevel=4,
         )
-    if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in image_shape):
-        raise ValueError(f"image_shape must hold positive integers, got {image_shape!r}.")
-    shape = tuple(int(s) for s in image_shape)
-    return shape if len(shape) == 3 else (1, *shape)
+    return tuple(sample_shape)
 
 
-def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None):
-    """Validate ``X`` and return it as a float array ``(n, C, H, W)``.
+def _check_float32_range(X, estimator):
+    """Raise unless the float64 array ``X`` fits in float32, which the estimator computes in."""
+    largest = float(np.finfo(np.float32).max)
+    if X.size and (X.max() > largest or X.min() < -largest):
+        raise ValueError(
+            f"X holds values beyond float32's range (largest magnitude {max(X.max(), -X.min()):.3g}, "
+            f"float32's is {largest:.3g}); {type(estimator).__name__} computes in float32, so scale X "
+            f"first, e.g. with sklearn.preprocessing.StandardScaler."
+        )
+
+
+def validate_images(
+    estimator, X, y="no_validation", *, reset, image_shape=None, float32=False, keep_integers=False, **y_params
+):
+    """Validate ``X`` and return it as an array of images ``(n, C, H, W)``.
 
     With ``y``, validate it too (as :func:`~sklearn.utils.validation.validate_data`
-    does) and return ``(images, y)``.
+    does, with ``y_params`` such as ``y_numeric=True`` or ``multi_output=True``)
+    and return ``(images, y)``.
 
     ``X`` is 2-D ``(n, n_features)``, 3-D ``(n, H, W)`` or 4-D ``(n, C, H, W)``.
     Values are checked by :func:`sklearn.utils.validation.validate_data` on
     the flattened rows, so ``n_features_in_`` counts every pixel.
+
+    The images come back as float32 for float32 ``X`` and float64 otherwise;
+    all float32 with ``float32=True``, for an estimator that computes in
+    float32: float64 values beyond float32's range, which would become
+    infinite, then raise a ValueError. With ``keep_integers=True``, integer
+    ``X`` comes back with its own dtype, for a caller that converts it batch
+    by batch.
 
     With ``reset=True`` the layout is resolved and stored on the estimator:
     ``image_shape_`` as ``(C, H, W)`` and ``input_shape_``, the shape of one
@@ -53,7 +102,9 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
     ``image_shape``, 3-D input is one channel, 4-D input is read as is, and
     2-D rows of ``n`` features are single-channel ``(h, n // h)`` images with
     ``h`` the largest divisor of ``n`` not above ``sqrt(n)``: 64 features are
-    8x8, 784 are 28x28, 10 are 2x5.
+    8x8, 784 are 28x28, 10 are 2x5. A UserWarning names the shape chosen when
+    it is a guess: rows whose length is not a perfect square, and 4-D samples
+    that look channels-last (a last axis of 1, 3 or 4 after a first that is not).
     """
     ndim = X.ndim if hasattr(X, "ndim") else np.ndim(X) if isinstance(X, (list, tuple)) else 2
     sample_shape = None
@@ -66,8 +117,11 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
         X = np.asarray(X)
         sample_shape = X.shape[1:]
         X = X.reshape(X.shape[0], -1)
+    # Integers are accepted as they are when they are kept, and when they become
+    # float32: either way without a float64 copy of the whole array.
+    dtypes = [np.float64, np.float32] + (_INTEGER_DTYPES if float32 or keep_integers else [])
     try:
-        out = validate_data(estimator, X, y, reset=reset, dtype=[np.float64, np.float32])
+        out = validate_data(estimator, X, y, reset=reset, dtype=dtypes, **y_params)
     except ValueError as exc:
         if "could not convert" in str(exc):
             raise ValueError(f"X must hold numbers: {exc}") from exc
@@ -78,6 +132,10 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
         raise TypeError(f"X must hold numbers: {exc}") from exc
     with_y = not (isinstance(y, str) and y == "no_validation")
     X, y = out if with_y else (out, y)
+    if float32 and X.dtype != np.float32 and not (keep_integers and X.dtype.kind in "iu"):
+        if X.dtype == np.float64:
+            _check_float32_range(X, estimator)
+        X = X.astype(np.float32)
 
     if reset:
         own = None if sample_shape is None else sample_shape if len(sample_shape) == 3 else (1, *sample_shape)
@@ -91,7 +149,7 @@ def validate_images(estimator, X, y="no_validation", *, reset, image_shape=None)
                     f"image_shape is for flat 2-D rows, leave it None for 3-D or 4-D X."
                 )
         else:
-            shape = own if own is not None else (1, *_divisor_shape(X.shape[1]))
+            shape = _guess_shape(sample_shape, X.shape[1])
         if math.prod(shape) != X.shape[1]:
             raise ValueError(
                 f"image_shape={image_shape!r} holds {math.prod(shape)} values per "

@@ -9,18 +9,28 @@ train all three through the same estimator machinery
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from torch import nn
+from torch.nn import functional as F
+
+from skwavpool._checks import check_image_shape_param, check_n_classes, check_positive_int, is_positive_int
 
 __all__ = ["PaperCNN", "PaperMLP"]
 
 
-def _image_shape(image_shape):
-    shape = tuple(int(s) for s in image_shape)
-    shape = (1, *shape) if len(shape) == 2 else shape
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(f"image_shape must be (C, H, W) or (H, W) of positive ints, got {image_shape}.")
-    return shape
+class _BatchNorm2d(nn.BatchNorm2d):
+    """``BatchNorm2d`` that normalizes a training batch holding one value per
+    channel (one 1x1 feature map) with the running statistics, as in evaluation,
+    instead of refusing it: one value has no batch variance to normalize by.
+    Every other batch goes through ``BatchNorm2d`` unchanged."""
+
+    def forward(self, x):
+        if self.training and x.shape[0] * x.shape[2] * x.shape[3] == 1:
+            return F.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, training=False, eps=self.eps
+            )
+        return super().forward(x)
 
 
 class PaperMLP(nn.Module):
@@ -45,7 +55,9 @@ class PaperMLP(nn.Module):
 
     def __init__(self, image_shape, n_classes, hidden_size=272):
         super().__init__()
-        self.image_shape = _image_shape(image_shape)
+        self.image_shape = check_image_shape_param(image_shape)
+        n_classes = check_n_classes(n_classes)
+        hidden_size = check_positive_int(hidden_size, "hidden_size")
         self.hidden = nn.Linear(math.prod(self.image_shape), hidden_size)
         self.output = nn.Linear(hidden_size, n_classes)
 
@@ -79,13 +91,23 @@ class PaperCNN(nn.Module):
 
     def __init__(self, image_shape, n_classes, channels=(19, 12), kernel_size=3):
         super().__init__()
-        self.image_shape = _image_shape(image_shape)
+        self.image_shape = check_image_shape_param(image_shape)
+        n_classes = check_n_classes(n_classes)
+        if (
+            not isinstance(channels, Sequence)
+            or isinstance(channels, str)
+            or len(channels) != 2
+            or not all(is_positive_int(c) for c in channels)
+        ):
+            raise ValueError(f"channels must be 2 positive ints, one per convolution, got {channels!r}.")
+        kernel_size = check_positive_int(kernel_size, "kernel_size")
+        channels = [int(c) for c in channels]
         c, h, w = self.image_shape
         layers = []
         for c_out in channels:
             layers += [
                 nn.Conv2d(c, c_out, kernel_size, padding=1, bias=False),
-                nn.BatchNorm2d(c_out),
+                _BatchNorm2d(c_out),
                 nn.ReLU(),
             ]
             c, h, w = c_out, h + 3 - kernel_size, w + 3 - kernel_size

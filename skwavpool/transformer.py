@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -52,6 +53,10 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         ``(n, C, H, W)`` is read as is, and 2-D rows of ``n_features`` values are
         single-channel ``(h, n_features // h)`` images, ``h`` the largest divisor
         of ``n_features`` not above its square root (64 -> 8x8, 784 -> 28x28).
+        :meth:`fit` warns when that reading is a guess: rows whose length is
+        not a perfect square (3072 values become one 48x64 image, not 3x32x32),
+        and 4-D samples that look channels-last, such as ``(32, 32, 3)``, which
+        ``X.transpose(0, 3, 1, 2)`` turns into ``(C, H, W)``.
     bands : str or None, default=None
         Which kinds of band to output, a string of ``"a"`` (approximation),
         ``"h"``, ``"v"``, ``"d"`` (horizontal, vertical, diagonal details), e.g.
@@ -63,9 +68,11 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
     batch_size : int or None, default=None
         Images sent to the device per call; ``None`` sends all at once. On the
         CPU the coefficients are written straight into the output array and
-        the engine works in chunks of a few MiB, so peak memory is the input
-        plus the output plus a few MiB whatever this says; on a GPU, or with
-        some ``bands`` dropped, set it to bound the memory on large inputs.
+        the engine works in chunks of a few MiB, so for float input peak
+        memory is the input plus the output plus a few MiB whatever this says.
+        Integer input adds a float64 copy of one batch, made on the device. On
+        a GPU, with some ``bands`` dropped, or for integer input, set it to
+        bound the memory on large inputs.
 
     Attributes
     ----------
@@ -87,6 +94,15 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    Values are not rescaled, as in scikit-learn: 8-bit images of 0..255 give
+    coefficients up to ``255 * 2**levels`` in the approximation band. Models
+    downstream usually want them scaled: divide ``X`` by 255 first, or put a
+    :class:`~sklearn.preprocessing.StandardScaler` after the transformer.
+    Integer input gives float64 coefficients. The approximation band grows
+    by a factor of 2 per level, so float32 input with magnitudes above about
+    ``3.4e38 / 2**levels`` (float32's largest value, 3.4e38) can overflow to
+    infinity, as in PyWavelets; pass such data as float64.
+
     A ``dask.array.Array`` passed to :meth:`transform` or
     :meth:`inverse_transform` gives a dask array back, lazily: each chunk of
     samples is transformed when it is computed, so arrays larger than memory
@@ -108,7 +124,7 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "levels": [Interval(Integral, 0, None, closed="left"), None],
         "mode": [StrOptions(set(MODES))],
         "image_shape": [tuple, list, None],
@@ -154,7 +170,9 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(f"bands must be None or a string of 'a', 'h', 'v', 'd', got {self.bands!r}.")
         resolve_device(self.device)
         # Fitting needs the layout only: a dask array's first sample tells it.
-        validate_images(self, X[:1].compute() if is_dask_array(X) else X, reset=True, image_shape=self.image_shape)
+        validate_images(
+            self, X[:1].compute() if is_dask_array(X) else X, reset=True, image_shape=self.image_shape, keep_integers=True
+        )
         self.levels_ = _check_levels(self.levels, self.image_shape_[1:])
         return self
 
@@ -190,8 +208,8 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         Xt : ndarray of shape (n_samples, n_features_out)
-            Coefficients in ``pywt.wavedec2`` order, in ``X``'s float dtype
-            (float32 stays float32, anything else becomes float64); a lazy dask
+            Coefficients in ``pywt.wavedec2`` order, float32 for float32 ``X``
+            and float64 for any other (integers included); a lazy dask
             array, chunked along samples as ``X``, for a dask array ``X``.
         """
         check_is_fitted(self)
@@ -199,12 +217,15 @@ class HaarMRDTransformer(TransformerMixin, BaseEstimator):
         if is_dask_array(X):
             check_dask_images(self, X)
             return map_sample_chunks(self.transform, X, (int(kept.sum()),))
-        images = validate_images(self, X, reset=False)
+        # Integer images stay integers here and become float64 batch by batch,
+        # on the device, so that their float copy is one batch, not the whole array.
+        images = validate_images(self, X, reset=False, keep_integers=True)
+        float32 = images.dtype == np.float32
         device = resolve_device(self.device)
-        out = np.empty((images.shape[0], int(kept.sum())), dtype=images.dtype)
+        out = np.empty((images.shape[0], int(kept.sum())), dtype=np.float32 if float32 else np.float64)
         with torch.no_grad():
             for rows in self._batches(images.shape[0]):
-                batch = as_tensor(images[rows], device)
+                batch = as_tensor(images[rows], device).to(torch.float32 if float32 else torch.float64)
                 if device.type == "cpu" and self.bands is None:
                     # Straight into the output: no batch-sized temporary.
                     haar_mrd_packed(batch, self.levels_, self.mode, out=torch.from_numpy(out[rows]))

@@ -1,5 +1,8 @@
 """HaarMRDTransformer: scikit-learn's rules, pywt agreement, pipelines, bad input."""
 
+import tracemalloc
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +18,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwavpool import HaarMRDTransformer
+from skwavpool import transformer as transformer_module
+from skwavpool._images import as_tensor
 from skwavpool.haar import MODES, max_level
 from tests.conftest import DEVICES, pywt_features
 
@@ -58,9 +63,44 @@ def test_transform_matches_pywt_and_inverts(device, n, c, h, w, mode, dtype, lay
 def test_flat_rows_without_image_shape_use_the_divisor_rule():
     rng = np.random.default_rng(0)
     for n_features, shape in [(64, (1, 8, 8)), (784, (1, 28, 28)), (10, (1, 2, 5)), (7, (1, 1, 7))]:
-        mrd = HaarMRDTransformer().fit(rng.random((3, n_features)))
+        # Only perfect squares are read without a warning that the shape is a guess.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mrd = HaarMRDTransformer().fit(rng.random((3, n_features)))
+        assert len(caught) == (shape[1] != shape[2])
         assert mrd.image_shape_ == shape
         assert mrd.n_features_in_ == n_features
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int64])
+def test_integer_images_become_float64_batch_by_batch(dtype, monkeypatch):
+    X = np.random.default_rng(0).integers(0, 256, size=(2000, 8, 8)).astype(dtype)
+    expected = HaarMRDTransformer().fit_transform(X.astype(np.float64))
+    seen = []
+
+    def recording_as_tensor(array, device):
+        seen.append((array.dtype, len(array)))
+        return as_tensor(array, device)
+
+    monkeypatch.setattr(transformer_module, "as_tensor", recording_as_tensor)
+    mrd = HaarMRDTransformer(batch_size=300)
+    tracemalloc.start()
+    try:
+        mrd.fit(X)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        Xt = mrd.transform(X)
+        transform_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert Xt.dtype == np.float64
+    np.testing.assert_array_equal(Xt, expected)
+    # The integers reach the device as they are, one batch at a time...
+    assert seen == [(X.dtype, 300)] * 6 + [(X.dtype, 200)]
+    # ...and no float copy of the whole array is made (that copy would be as
+    # large as the output).
+    assert fit_peak < max(X.nbytes, Xt.nbytes / 4)
+    assert transform_peak < 1.5 * Xt.nbytes
 
 
 def test_feature_names_say_band_level_and_position():
@@ -124,8 +164,9 @@ def test_pipeline_cross_validation_and_grid_search():
         ({}, np.array([[object()] * 4]), TypeError, "X must hold numbers"),
         ({}, sp.csr_matrix(np.ones((2, 4))), TypeError, "Sparse data"),
         ({"image_shape": (3, 3)}, np.ones((2, 4)), ValueError, "image_shape=.* holds 9 values"),
-        ({"image_shape": (2, 0)}, np.ones((2, 4)), ValueError, "image_shape must hold positive integers"),
-        ({"image_shape": (4,)}, np.ones((2, 4)), ValueError, "image_shape must be None"),
+        ({"image_shape": (2, 0)}, np.ones((2, 4)), ValueError, r"image_shape must be \(C, H, W\) or \(H, W\) of pos"),
+        ({"image_shape": (4,)}, np.ones((2, 4)), ValueError, r"image_shape must be \(C, H, W\) or \(H, W\)"),
+        ({"image_shape": (2.5, 2)}, np.ones((2, 5)), ValueError, r"image_shape must be .* positive ints, got \(2.5, 2\)"),
         ({"image_shape": (4, 16)}, np.ones((2, 8, 8)), ValueError, r"image_shape=\(4, 16\) does not match X's images"),
         ({"image_shape": (3, 4, 4)}, np.ones((2, 1, 8, 6)), ValueError, "image_shape=.* does not match X's images"),
         ({"levels": 2}, np.ones((2, 3, 3)), ValueError, "levels=2 is out of range for images of shape"),
