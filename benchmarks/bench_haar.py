@@ -4,8 +4,12 @@ Run: ``python benchmarks/bench_haar.py [--repeats N] [--device cpu|cuda]``.
 Prints one table per data shape: milliseconds per call (median of the
 repeats), images per second, speed-up over ``pywt.wavedec2`` on the same batch,
 and how many times a plain copy of the batch (the floor for anything that
-writes a new array of that size) the call takes. ``haar_mrd(compiled=True)``
-compiles on its first call, which is timed apart and not in the median.
+writes a new array of that size) the call takes. The reference row is the
+plain whole-tensor decomposition of :mod:`skwavpool.haar`, which runs when a
+gradient is needed; the default rows run the passes of
+:mod:`skwavpool._haar_passes`, which must beat it to be worth keeping.
+``haar_mrd(compiled=True)`` compiles on its first call, which is timed apart
+and not in the median.
 Peak memory beyond the input is measured in a fresh subprocess per function,
 as growth of the peak RSS over one call, after a first call on two images
 (which compiles the kernels of the compiled row, for every batch size): the
@@ -26,7 +30,7 @@ import numpy as np
 import pywt
 import torch
 
-from skwavpool.haar import haar_mrd, haar_mrd_packed
+from skwavpool.haar import _mrd_reference, haar_mrd, haar_mrd_packed, max_level
 
 SHAPES = {"10000x28x28": (10000, 1, 28, 28), "10000x3x32x32": (10000, 3, 32, 32)}
 
@@ -44,6 +48,7 @@ def candidates(x, device):
     array = x.cpu().numpy()
     out = {
         "copy (floor)": lambda: x.clone(),
+        "haar_mrd_packed, reference": lambda: _mrd_reference(x, max_level(x.shape[-2:]), "symmetric"),
         "skwavpool haar_mrd_packed": lambda: haar_mrd_packed(x),
         "skwavpool haar_mrd": lambda: haar_mrd(x),
         "haar_mrd, compiled": lambda: haar_mrd(x, compiled=True),

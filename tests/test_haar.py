@@ -1,4 +1,4 @@
-"""The torch Haar engine against PyWavelets, its inverse and its gradients."""
+"""The Haar reference and its speed paths against PyWavelets and each other; inverse and gradients."""
 
 import math
 
@@ -9,11 +9,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skwavpool import haar
+from skwavpool import _haar_passes, haar
 from skwavpool.haar import (
     MODES,
     haar_imrd,
     haar_imrd_packed,
+    haar_matrix,
     haar_mrd,
     haar_mrd_packed,
     max_level,
@@ -141,7 +142,7 @@ def test_chunks_with_a_shorter_last_one_match_pywt(monkeypatch, rng, mode, shape
     # the shorter last chunk, with odd sides and several channels too; also
     # to fewer levels than the deepest, into out=, and from images with
     # column-major strides.
-    monkeypatch.setattr(haar, "_CHUNK_BYTES", 3 * 4 * math.prod(shape[1:]))
+    monkeypatch.setattr(_haar_passes, "_CHUNK_BYTES", 3 * 4 * math.prod(shape[1:]))
     x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32))
     column_major = x.transpose(-2, -1).contiguous().transpose(-2, -1)
     for levels in (1, max_level(shape[-2:])):
@@ -158,22 +159,25 @@ def test_chunks_with_a_shorter_last_one_match_pywt(monkeypatch, rng, mode, shape
 @pytest.mark.parametrize("mode", ["symmetric", "smooth", "periodic"])
 @pytest.mark.parametrize("shape", [(9, 1, 28, 28), (4, 3, 9, 13), (3, 2, 8, 8), (5, 1, 3, 7)])
 def test_dense_coarse_levels_agree_with_the_passes(monkeypatch, rng, mode, shape):
-    # The coarsest levels run as one dense product; with it switched off the
-    # passes do every level. Both directions and the gradient must agree.
-    x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32)).requires_grad_()
+    # The passes run the coarsest levels as one dense product; with it switched
+    # off they do every level. Both directions must agree, and so must the
+    # reference's gradient with the adjoint of either (the matrix of the passes).
+    x = torch.from_numpy(rng.standard_normal(shape, dtype=np.float32))
     weights = torch.from_numpy(rng.standard_normal((shape[0], shape[1] * n_coefficients(shape[-2:], max_level(shape[-2:]))),
                                                    dtype=np.float32))
 
     def run():
         packed = haar_mrd_packed(x, mode=mode)
-        (gradient,) = torch.autograd.grad((packed * weights).sum(), x)
-        return packed.detach(), haar_imrd_packed(packed.detach(), shape[1:]), gradient
+        adjoint = weights @ haar_matrix(shape[1:], mode=mode).to_dense()
+        return packed, haar_imrd_packed(packed, shape[1:]), adjoint
 
     dense = run()
-    monkeypatch.setattr(haar, "_DENSE_VALUES", 0)
+    monkeypatch.setattr(_haar_passes, "_DENSE_VALUES", 0)
     for got, want in zip(dense, run()):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(dense[1], x.detach(), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(dense[1], x, rtol=1e-6, atol=1e-6)
+    (gradient,) = torch.autograd.grad((haar_mrd_packed(x.requires_grad_(), mode=mode) * weights).sum(), x)
+    torch.testing.assert_close(gradient, dense[2].view(shape), rtol=1e-5, atol=1e-5)
 
 
 def test_coarse_levels_stay_exact_when_torch_rounds_float32_products_coarsely(rng):
@@ -235,6 +239,16 @@ def test_imrd_accepts_modified_bands():
         (lambda: haar_mrd(torch.zeros(4, 4), mode="nope"), ValueError, "mode must be one of"),
         (lambda: haar_mrd_packed(torch.zeros(4, 4)), ValueError, "at least 3 dimensions"),
         (lambda: haar_imrd_packed(torch.zeros(2, 5), (4, 4)), ValueError, r"coeffs must have shape \(n_samples, 16\)"),
+        (lambda: haar_imrd_packed(torch.zeros(2, 8), (8,)), ValueError, r"image_shape must be a tuple .* got \(8,\)"),
+        (lambda: haar_imrd_packed(torch.zeros(2, 8), (2, 4.0)), ValueError, "image_shape must be a tuple"),
+        (lambda: haar_imrd_packed(torch.zeros(2, 8), (2, -4)), ValueError, "image_shape must be a tuple"),
+        (lambda: haar_imrd_packed(torch.zeros(2, 8), 8), ValueError, "image_shape must be a tuple"),
+        (lambda: haar_matrix((8,)), ValueError, r"image_shape must be a tuple .* got \(8,\)"),
+        (
+            lambda: haar_imrd((torch.zeros(2, 2), ((torch.zeros(2, 2),) * 3,), (4,))),
+            ValueError,
+            r"mrd.shape must be a tuple \(H, W\)",
+        ),
         (
             lambda: haar_imrd((torch.zeros(2, 2), ((torch.zeros(2, 2),) * 3,), (5, 5))),
             ValueError,
@@ -264,3 +278,98 @@ def test_packed_out_writes_in_place_and_checks_its_buffer():
     assert haar_mrd_packed(empty, out=torch.empty(0, 64)).shape == (0, 64)
     with pytest.raises(RuntimeError, match="autograd"):
         haar_mrd_packed(x.requires_grad_(), out=out)
+
+
+def test_levels_must_be_those_of_the_coefficients():
+    # The packed layout does not record the depth (see haar_imrd_packed's
+    # Notes): a depth with another number of coefficients is named.
+    x = torch.rand(3, 1, 28, 28)
+    with pytest.raises(ValueError, match="levels=4.*levels must be the depth the coefficients were computed with"):
+        haar_imrd_packed(haar_mrd_packed(x, levels=1), (1, 28, 28))
+    torch.testing.assert_close(haar_imrd_packed(haar_mrd_packed(x, levels=1), (1, 28, 28), levels=1), x)
+
+
+@pytest.mark.parametrize("shape", [(0, 4), (4, 0), (0, 8, 8), (3, 0, 5)])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_empty_images_and_batches(shape, requires_grad):
+    x = torch.ones(shape, requires_grad=requires_grad)
+    mrd = haar_mrd(x)
+    assert mrd.approx.shape[:-2] == x.shape[:-2] and mrd.shape == shape[-2:]
+    assert len(mrd.details) == max_level(shape[-2:])
+    assert haar_imrd(mrd).shape == x.shape
+    batch = x.reshape(shape[0], 1, *shape[1:]) if len(shape) == 3 else x.reshape(1, 1, *shape)
+    packed = haar_mrd_packed(batch)
+    assert packed.shape == (batch.shape[0], n_coefficients(shape[-2:], max_level(shape[-2:])))
+    assert haar_imrd_packed(packed, batch.shape[1:]).shape == batch.shape
+
+
+# --- The speed paths against the reference ----------------------------------------------------------
+
+
+def all_bands(mrd):
+    return [mrd.approx, *sum(mrd.details, ())]
+
+
+def reference(monkeypatch, function, *args, **kwargs):
+    """``function(*args, **kwargs)`` computed by the reference, whether or not a gradient is needed."""
+    with monkeypatch.context() as patch:
+        patch.setattr(haar, "_use_passes", lambda x: False)
+        return function(*args, **kwargs)
+
+
+def test_the_passes_run_exactly_when_no_gradient_is_needed():
+    x = torch.rand(2, 1, 4, 4)
+    assert haar._use_passes(x)
+    assert not haar._use_passes(x.requires_grad_())
+    with torch.no_grad():
+        assert haar._use_passes(x)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(7, 1, 28, 28), (5, 2, 13, 9), (4, 3, 7, 16), (3, 1, 3, 9), (6, 2, 33, 31)])
+def test_passes_equal_the_reference(monkeypatch, mode, dtype, shape):
+    # Chunks of two images (so a shorter last one), every depth's dense tail.
+    monkeypatch.setattr(_haar_passes, "_CHUNK_BYTES", 2 * dtype.itemsize * math.prod(shape[1:]))
+    x = torch.randn(shape, dtype=dtype, generator=torch.Generator().manual_seed(sum(shape)))
+    tol = {"rtol": TOL[dtype], "atol": TOL[dtype] * max(1.0, x.abs().max().item())}
+    for levels in sorted({1, max_level(shape[-2:])}):
+        want = reference(monkeypatch, haar_mrd_packed, x, levels, mode)
+        torch.testing.assert_close(haar_mrd_packed(x, levels, mode), want, **tol)
+        out = torch.empty_like(want)
+        torch.testing.assert_close(haar_mrd_packed(x, levels, mode, out=out), want, **tol)
+        back = reference(monkeypatch, haar_imrd_packed, want, shape[1:], levels)
+        tol = {"rtol": TOL[dtype], "atol": TOL[dtype] * max(1.0, want.abs().max().item())}
+        torch.testing.assert_close(haar_imrd_packed(want, shape[1:], levels), back, **tol)
+        want = all_bands(reference(monkeypatch, haar_mrd, x, levels, mode))
+        for got, expected in zip(all_bands(haar_mrd(x, levels, mode)), want, strict=True):
+            torch.testing.assert_close(got, expected, **tol)
+
+
+# --- Double backward (a gradient penalty) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_double_backward_with_odd_sides(mode):
+    x = torch.randn(1, 5, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(2), requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t: haar_mrd_packed(t, mode=mode), (x,))
+    coeffs = haar_mrd_packed(x.detach(), mode=mode).requires_grad_()
+    assert torch.autograd.gradgradcheck(lambda c: haar_imrd_packed(c, (5, 7)), (coeffs,))
+
+
+@pytest.mark.parametrize("shape", [(5000, 1, 8, 8), (2, 1, 128, 128)])  # a large batch; over 4096 pixels
+def test_gradient_penalty_works_at_any_batch_and_image_size(shape):
+    # Even sides: the transform is orthogonal, so the gradient of the
+    # coefficients' squared norm is 2 x, and that of the penalty |2 x|^2 is 8 x.
+    x = torch.randn(shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    losses = {
+        "haar_mrd_packed": lambda t: haar_mrd_packed(t).square().sum(),
+        "haar_mrd": lambda t: sum(band.square().sum() for band in all_bands(haar_mrd(t))),
+        "haar_imrd_packed": lambda t: haar_imrd_packed(t.flatten(1), shape[1:]).square().sum(),
+    }
+    for name, loss in losses.items():
+        leaf = x.clone().requires_grad_()
+        (gradient,) = torch.autograd.grad(loss(leaf), leaf, create_graph=True)
+        gradient.square().sum().backward()
+        torch.testing.assert_close(gradient, 2 * x, msg=name)
+        torch.testing.assert_close(leaf.grad, 8 * x, msg=name)

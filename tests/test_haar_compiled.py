@@ -1,4 +1,4 @@
-"""The compiled Haar kernels (``compiled=True``) against PyWavelets and the default passes."""
+"""The compiled Haar kernels (``compiled=True``) against PyWavelets, the reference and the default."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ from torch._dynamo.utils import counters
 
 from skwavpool.haar import MODES, haar_imrd, haar_mrd
 from tests.conftest import DEVICES
-from tests.test_haar import TOL, assert_matches_pywt, pywt_reference
+from tests.test_haar import TOL, all_bands, assert_matches_pywt, pywt_reference, reference
 
 pytestmark = pytest.mark.usefixtures("fresh_compile_cache")
 
@@ -22,12 +22,15 @@ def compiled_graphs():
     [(mode, torch.float32, None) for mode in MODES]
     + [("smooth", torch.float64, None), ("zero", torch.float32, 1), ("periodic", torch.float64, 2)],
 )
-def test_matches_pywt(device, mode, dtype, levels):
+def test_matches_pywt_and_the_reference(monkeypatch, device, mode, dtype, levels):
     x = torch.randn(3, 2, 13, 10, dtype=dtype, generator=torch.Generator().manual_seed(0)).to(device)
     mrd = haar_mrd(x, levels=levels, mode=mode, compiled=True)
     assert compiled_graphs() == 1
     assert mrd.approx.dtype == dtype and mrd.approx.device.type == device
     assert_matches_pywt(mrd, pywt_reference(x, levels, mode), TOL[dtype])
+    want = all_bands(reference(monkeypatch, haar_mrd, x, levels, mode))
+    for got, expected in zip(all_bands(mrd), want, strict=True):
+        torch.testing.assert_close(got, expected, rtol=TOL[dtype], atol=TOL[dtype] * 10)
     assert torch.allclose(haar_imrd(mrd), x, rtol=0, atol=TOL[dtype] * 10)
 
 
