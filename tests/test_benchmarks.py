@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from benchmarks import paper_table
+from benchmarks import paper_table, regression
 
 
 def digits_as(name, data_dir):
@@ -94,3 +94,41 @@ def test_a_quick_run_leaves_the_committed_results_alone(quick, monkeypatch, tmp_
     expected = tmp_path / "quick" if quick else tmp_path
     assert sorted(p.name for p in expected.glob("paper_table*")) == ["paper_table.json", "paper_table.md"]
     assert quick == (not (tmp_path / "paper_table.json").exists())
+
+
+def digits_dataset(data_dir):
+    """Digits as 0..255 images, standing in for Fashion-MNIST."""
+    from skwavpool.datasets import ImageDataset
+
+    images = (load_digits().images * 255 / 16).astype(np.uint8)
+    labels = load_digits().target
+    return ImageDataset(images[:1400], labels[:1400], images[1400:], labels[1400:])
+
+
+def test_regression_task_targets_are_the_applied_rotation_and_scale():
+    image = np.zeros((1, 21, 21))
+    image[0, 10, 4:17] = 1.0  # a horizontal bar through the centre
+    rng = np.random.default_rng(0)
+    moved, targets = regression.make_task(image, rng)
+    angle, scale = targets[0]
+    assert -45 <= angle <= 45 and 0.7 <= scale <= 1.3
+    # The bar's ink lies along the drawn angle, its length scaled.
+    rows, cols = np.nonzero(moved[0, 0] > 0.3)
+    slope = np.polyfit(cols - 10, -(rows - 10), 1)[0]
+    assert np.degrees(np.arctan(slope)) == pytest.approx(angle, abs=6)
+
+
+def test_regression_benchmark_runs_and_writes_its_outputs(tmp_path):
+    lines = []
+    summary, predictions = regression.compare(None, [0, 1], 300, 100, quick=True, loader=digits_dataset,
+                                              log=lines.append)
+    assert set(summary) == set(predictions) and len(summary) == 3 and len(lines) == 6
+    for s in summary.values():
+        assert s["seeds"] == 2 and s["r2"][0] <= 1 and s["parameters"] > 0
+    table = regression.markdown(summary, "digits")
+    assert table.count("\n| ") == 1 + 3  # header and one row per model
+    regression.plot(predictions, tmp_path / "regression.png")
+    assert (tmp_path / "regression.png").stat().st_size > 1000
+    searched = regression.search(None, 0, 300, quick=True, loader=digits_dataset, log=lines.append)
+    assert set(searched) == set(regression.SEARCH)
+    json.dumps(summary)
