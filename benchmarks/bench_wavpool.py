@@ -6,11 +6,8 @@ the same random images, in this process. skwavpool is timed through its
 scikit-learn API, skorch's overhead included (``fit`` for one epoch,
 ``predict``); the original through a plain torch loop around its module,
 which is the least overhead it can have. Our default configuration is timed
-too, with its random shifts of the training images. A last contender is the
-paper's configuration without skwavpool's one speed path for small batches
-(``skwavpool._sparse_haar``, the decomposition as one sparse product), which
-must buy at least 10% to stay. The contenders take turns, round after round.
-Prints images per second and the speed-up over the original.
+too, with its random shifts of the training images. The contenders take turns,
+round after round. Prints images per second and the speed-up over the original.
 
 The original is not a dependency of skwavpool; install it, in the benchmark
 environment only, with::
@@ -25,18 +22,16 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from unittest import mock
 
 import numpy as np
 import scipy.special
 import torch
 
-from skwavpool import WavPoolClassifier, _sparse_haar
+from skwavpool import WavPoolClassifier
 from skwavpool.nn import PAPER_CONFIG
 
 HIDDEN = 256
 ORIGINAL = "wavpool 0.1.3 (plain torch loop)"
-NO_SPARSE = "skwavpool, paper config, no sparse path"
 
 
 def load_original():
@@ -83,12 +78,6 @@ def ours(batch_size, paper):
                              device="cpu", random_state=0)
 
 
-def without_sparse(method, *args):
-    """``method(*args)`` with WavPool's decomposition always through haar_mrd_packed."""
-    with mock.patch.object(_sparse_haar, "applies", lambda images: False):
-        return method(*args)
-
-
 def interleaved(repeats, contenders):
     """Median seconds of each of ``contenders`` (name -> function) over
     ``repeats`` rounds, and each one's last result. Every round runs them all
@@ -126,12 +115,10 @@ def main(argv=None):
             fits[ORIGINAL] = lambda batch_size=batch_size: original_fit(original, X, y, batch_size)
         for name, paper in (("skwavpool, paper config", True), ("skwavpool, default config", False)):
             fits[name] = lambda paper=paper, batch_size=batch_size: ours(batch_size, paper).fit(X, y)
-        fits[NO_SPARSE] = lambda batch_size=batch_size: without_sparse(ours(batch_size, True).fit, X, y)
         fit_s, models = interleaved(args.repeats, fits)
         predictions = {
             name: (lambda model=model, batch_size=batch_size: original_predict(model, X, batch_size))
             if name == ORIGINAL
-            else (lambda model=model: without_sparse(model.predict, X)) if name == NO_SPARSE
             else (lambda model=model: model.predict(X))
             for name, model in models.items()
         }
@@ -139,10 +126,10 @@ def main(argv=None):
         for name in fit_s:
             rows.append((batch_size, name, args.n_images / fit_s[name], args.n_images / predict_s[name],
                          fit_s.get(ORIGINAL, np.nan) / fit_s[name], predict_s.get(ORIGINAL, np.nan) / predict_s[name]))
-    print(f"\n| batch | {'model':39} | fit images/s | predict images/s | fit speed-up | predict speed-up |")
-    print(f"|------:|{'-' * 41}|-------------:|-----------------:|-------------:|-----------------:|")
+    print(f"\n| batch | {'model':34} | fit images/s | predict images/s | fit speed-up | predict speed-up |")
+    print(f"|------:|{'-' * 36}|-------------:|-----------------:|-------------:|-----------------:|")
     for batch, name, fit, predict, fit_x, predict_x in rows:
-        print(f"| {batch:5d} | {name:39} | {fit:12.0f} | {predict:16.0f} | {fit_x:11.1f}x | {predict_x:15.1f}x |")
+        print(f"| {batch:5d} | {name:34} | {fit:12.0f} | {predict:16.0f} | {fit_x:11.1f}x | {predict_x:15.1f}x |")
 
 
 if __name__ == "__main__":

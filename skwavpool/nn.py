@@ -22,7 +22,6 @@ from numbers import Integral
 import torch
 from torch import nn
 
-from skwavpool import _sparse_haar
 from skwavpool._checks import check_image_shape_param, check_n_classes, is_positive_int
 from skwavpool.haar import MODES, haar_mrd_packed, max_level, mrd_shapes, n_coefficients
 
@@ -330,7 +329,7 @@ class WavPoolBlock(nn.Module):
 
     def forward(self, x):
         """Pooled features ``(batch, out_features)`` of a batch of images ``x``."""
-        coeffs = self.decompose(x.reshape(x.shape[0], *self.image_shape))  # (batch, n_coefficients)
+        coeffs = haar_mrd_packed(x.reshape(x.shape[0], *self.image_shape), self.depth, self.mode)
         if self.level_scale is not None:
             coeffs = coeffs * self.level_scale
         features = []
@@ -340,31 +339,31 @@ class WavPoolBlock(nn.Module):
             features.append(self.approximation(coeffs[:, self._approx_rows] * self._approx_scale))
         return torch.cat(features, dim=1)
 
-    def decompose(self, images):
-        """The packed Haar coefficients ``(batch, n_coefficients)`` of ``images`` ``(batch, C, H, W)``."""
-        if _sparse_haar.applies(images):
-            return _sparse_haar.haar_mrd_packed(images, self.depth, self.mode)
-        return haar_mrd_packed(images, self.depth, self.mode)
-
     def stack(self, coeffs):
-        """The band layers' outputs as ``(batch, hidden, band, level)``, coarsest level first.
+        """The band layers' outputs as ``(batch, level, band, hidden)``, coarsest level first.
 
-        Levels with fewer hidden units are zero-padded at the front of the
-        hidden axis, as in the paper.
+        This is the paper's ``(hidden, band, level)`` stack of each image with
+        its axes in reverse order, the order in which the layers write their
+        outputs, so that stacking them copies each once. Levels with fewer
+        hidden units are zero-padded at the front of the hidden axis, as in
+        the paper.
         """
         levels = []
         for micro_wav, rows in zip(self.micro_wavs, self._stack_rows):
             out = micro_wav(*(None if r is None else coeffs[:, r] for r in rows))  # (batch, band, hidden)
             levels.append(nn.functional.pad(out, (self.max_hidden - out.shape[2], 0)))
-        return torch.stack(levels, dim=3).transpose(1, 2)
+        return torch.stack(levels, dim=1)
 
     def pool(self, stack):
-        """Max or average pooling of ``stack`` ``(batch, hidden, band, level)`` over its last three axes."""
+        """Max or average pooling of ``stack`` ``(batch, level, band, hidden)``
+        with ``pooling_kernel`` over ``(hidden, band, level)``: the windows as
+        ``(batch, hidden, band, level)``, the paper's order."""
+        kernel = self.pooling_kernel[::-1]
         if stack.shape[0] == 0:  # torch's pooling needs a batch
-            windows = [_pooled_size(n, k, self.ceil_mode) for n, k in zip(stack.shape[1:], self.pooling_kernel)]
-            return stack.new_zeros(0, *windows)
+            windows = [_pooled_size(n, k, self.ceil_mode) for n, k in zip(stack.shape[1:], kernel)]
+            return stack.new_zeros(0, *windows[::-1])
         pool = nn.functional.max_pool3d if self.pooling == "max" else nn.functional.avg_pool3d
-        return pool(stack.unsqueeze(1), self.pooling_kernel, ceil_mode=self.ceil_mode).squeeze(1)
+        return pool(stack.unsqueeze(1), kernel, ceil_mode=self.ceil_mode).squeeze(1).permute(0, 3, 2, 1)
 
 
 class WavPool(WavPoolBlock):

@@ -8,9 +8,8 @@ from torch.nn import functional as F
 from torch.nn.utils import prune
 
 import skwavpool.nn as wavnn
-from skwavpool import MicroWav, WavPool, _sparse_haar
+from skwavpool import MicroWav, WavPool
 from skwavpool.baselines import PaperCNN, PaperMLP
-from skwavpool.haar import haar_mrd_packed, max_level
 from skwavpool.nn import PAPER_CONFIG, WavPoolBlock, n_parameters, n_parameters_with_gradient
 from tests.conftest import DEVICES
 
@@ -149,7 +148,7 @@ def test_hooks_run_in_training_and_double_backward_works():
     assert grad_w.requires_grad
 
 
-@pytest.mark.parametrize("n_images, side", [(3, 16), (5000, 8), (2, 72)])  # sparse product; passes; large images
+@pytest.mark.parametrize("n_images, side", [(3, 16), (5000, 8), (2, 72)])  # small and large batches; large images
 def test_a_gradient_penalty_works_at_every_batch_and_image_size(n_images, side):
     torch.manual_seed(0)
     model = WavPool((1, side, side), 3, hidden_size=8)
@@ -173,7 +172,7 @@ def test_a_linear_layer_with_a_buffer_for_weight_is_called_as_a_module():
 def test_autocast_trains():
     torch.manual_seed(0)
     model = WavPool((3, 32, 32), 4, hidden_size=16)
-    for n_images in (4, 128):  # the sparse product's size and the transform's
+    for n_images in (4, 128):
         with torch.autocast("cpu", dtype=torch.bfloat16):
             scores = model(torch.rand(n_images, 3, 32, 32))
         scores.float().sum().backward()
@@ -185,12 +184,11 @@ def test_colour_heads_see_all_channels_of_their_band():
     assert model.micro_wavs[0].horizontal.in_features == 3 * 8 * 8
 
 
-@pytest.mark.parametrize("n_images", [3, 400])  # a sparse product on the CPU; the transform's passes
+@pytest.mark.parametrize("n_images", [3, 400])
 def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch, n_images):
     calls = []
-    for module in (wavnn, _sparse_haar):
-        original = module.haar_mrd_packed
-        monkeypatch.setattr(module, "haar_mrd_packed", lambda *a, original=original, **k: calls.append(1) or original(*a, **k))
+    original = wavnn.haar_mrd_packed
+    monkeypatch.setattr(wavnn, "haar_mrd_packed", lambda *a, **k: calls.append(1) or original(*a, **k))
     model = WavPool((1, 28, 28), 10)
     x = torch.rand(n_images, 1, 28, 28, requires_grad=True)
     model(x).sum().backward()
@@ -199,7 +197,7 @@ def test_gradient_reaches_the_input_and_decomposition_runs_once(monkeypatch, n_i
 
 
 def test_small_and_large_batches_agree():
-    # A few images go through a sparse product, many through the transform's passes.
+    # A sample's scores and gradients do not depend on how many others came with it.
     model = WavPool((3, 20, 17), 5).eval()
     x = torch.rand(300, 3, 20, 17, requires_grad=True)
     many = model(x)
@@ -220,40 +218,13 @@ def test_other_dtypes_train(dtype):
 
 
 def test_a_first_forward_pass_in_inference_mode_does_not_break_training():
-    # The cached Haar matrix made inside inference mode must still serve autograd.
-    _sparse_haar._matrix.cache_clear()
+    # Nothing made inside inference mode may stay behind for a later pass with autograd.
     model = WavPool((1, 11, 13), 3)
     with torch.inference_mode():
         model(torch.rand(4, 1, 11, 13))
     x = torch.rand(4, 1, 11, 13, requires_grad=True)
     model(x).sum().backward()
     assert x.grad.abs().sum() > 0
-
-
-@pytest.mark.parametrize("mode", ["symmetric", "reflect", "periodic", "smooth"])
-@pytest.mark.parametrize("image_shape", [(1, 28, 28), (3, 13, 10), (2, 1, 5)])
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_the_sparse_decomposition_equals_the_reference(mode, image_shape, dtype):
-    images = torch.rand(6, *image_shape, dtype=dtype, requires_grad=True)
-    assert _sparse_haar.applies(images)
-    levels = max_level(image_shape[1:])
-    got = _sparse_haar.haar_mrd_packed(images, levels, mode)
-    expected = haar_mrd_packed(images, levels, mode)
-    tolerance = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {}
-    torch.testing.assert_close(got, expected, **tolerance)
-    weights = torch.randn_like(expected)
-    (got_grad,) = torch.autograd.grad((got * weights).sum(), images)
-    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), images)
-    torch.testing.assert_close(got_grad, expected_grad, **tolerance)
-
-
-def test_the_sparse_decomposition_is_chosen_only_where_it_applies():
-    assert _sparse_haar.applies(torch.rand(64, 1, 28, 28))
-    assert not _sparse_haar.applies(torch.rand(64, 1, 28, 28, dtype=torch.bfloat16))
-    assert not _sparse_haar.applies(torch.rand(1000, 1, 28, 28))  # many images: the passes
-    assert not _sparse_haar.applies(torch.rand(2, 1, 128, 128))  # large images
-    with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not _sparse_haar.applies(torch.rand(4, 1, 28, 28))
 
 
 def test_wavpool_block_composes_after_a_convolutional_stem():
