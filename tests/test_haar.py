@@ -152,7 +152,8 @@ def test_chunks_with_a_shorter_last_one_match_pywt(monkeypatch, rng, mode, shape
         out = torch.full(packed.shape, float("nan"))
         haar_mrd_packed(x, levels, mode, out=out)
         torch.testing.assert_close(out, packed, rtol=0, atol=0)
-        torch.testing.assert_close(haar_mrd_packed(column_major, levels, mode), packed, rtol=0, atol=0)
+        # Other strides may take torch's vectorised or scalar loops, which can round differently.
+        torch.testing.assert_close(haar_mrd_packed(column_major, levels, mode), packed, rtol=1e-6, atol=1e-6)
         torch.testing.assert_close(haar_imrd_packed(packed, shape[1:], levels), x, rtol=1e-5, atol=1e-5)
 
 
