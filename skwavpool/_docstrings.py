@@ -56,7 +56,9 @@ SECTIONS = {
     patience : int, default=5
         Epochs without improvement before stopping.
     device : str, default="auto"
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``, ...
+        ``"auto"`` (CUDA when available, else Apple's MPS when available,
+        else the CPU), ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``...
+        Under ``GridSearchCV(n_jobs>1)`` every worker trains on this device.
         Ignored with an ``accelerator``, which places the model itself.
     n_threads : int or None, default=None
         Number of torch intra-op threads while fitting and predicting

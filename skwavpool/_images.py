@@ -207,9 +207,12 @@ def map_sample_chunks(function, X, sample_shape):
 
 
 def resolve_device(device):
-    """``torch.device`` for a ``device`` parameter; ``"auto"`` picks CUDA when available."""
+    """``torch.device`` for a ``device`` parameter; ``"auto"`` picks CUDA when
+    available, else Apple's MPS when available, else the CPU."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:

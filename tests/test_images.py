@@ -217,3 +217,14 @@ def test_cnn_classifier_fits_1x1_images_when_the_last_batch_has_one_sample():
     clf = CNNBaselineClassifier(channels=(2, 2), max_epochs=2, batch_size=2, random_state=0)
     clf.fit(X, np.arange(5) % 2)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize(
+    "cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+)
+def test_auto_device_prefers_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    from skwavpool._images import resolve_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert resolve_device("auto") == torch.device(expected)
