@@ -48,16 +48,20 @@ RESULTS = Path(__file__).parent / "results"
 TARGETS = ("angle (degrees)", "scale")
 MAX_ANGLE, SCALES = 45.0, (0.7, 1.3)
 
-# The search behind WavPoolRegressor's defaults: each entry changes the
-# classifier's defaults (dropout 0.5, 90 epochs) in one or two ways.
+# The search behind WavPoolRegressor's defaults: dropout, epochs, random
+# shifts (in pixels) and pooling around the classifier's defaults.
 SEARCH = {
-    "classifier's defaults": {"dropout": 0.5, "max_epochs": 90},
-    "dropout 0.1, 90 epochs": {"dropout": 0.1, "max_epochs": 90},
-    "dropout 0.1, 60 epochs": {"dropout": 0.1, "max_epochs": 60},
-    "dropout 0, 60 epochs": {"dropout": 0.0, "max_epochs": 60},
-    "dropout 0.1, 30 epochs": {"dropout": 0.1, "max_epochs": 30},
+    "dropout 0.5, 90 epochs, no shift": {"dropout": 0.5, "max_epochs": 90, "max_shift": 0},
+    "dropout 0.5, 90 epochs, shift 1 (the classifier's defaults)": {"dropout": 0.5, "max_epochs": 90, "max_shift": 1},
+    "dropout 0.1, 90 epochs, no shift": {"dropout": 0.1, "max_epochs": 90, "max_shift": 0},
+    "dropout 0.1, 60 epochs, no shift": {"dropout": 0.1, "max_epochs": 60, "max_shift": 0},
+    "dropout 0, 60 epochs, no shift": {"dropout": 0.0, "max_epochs": 60, "max_shift": 0},
+    "dropout 0.1, 30 epochs, no shift": {"dropout": 0.1, "max_epochs": 30, "max_shift": 0},
     "dropout 0.1, 60 epochs, shift 1": {"dropout": 0.1, "max_epochs": 60, "max_shift": 1},
-    "dropout 0.1, 60 epochs, no pooling": {"dropout": 0.1, "max_epochs": 60, "pooling_kernel": 1},
+    "dropout 0.1, 90 epochs, shift 1": {"dropout": 0.1, "max_epochs": 90, "max_shift": 1},
+    "dropout 0.1, 60 epochs, shift 2": {"dropout": 0.1, "max_epochs": 60, "max_shift": 2},
+    "dropout 0.1, 60 epochs, shift 1, no pooling": {"dropout": 0.1, "max_epochs": 60, "max_shift": 1,
+                                                    "pooling_kernel": 1},
 }
 
 
