@@ -89,7 +89,6 @@ SECTIONS = {
         architecture parameters must not change.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (checkpoints, LR schedulers...).
-
 """,
     "wavpool_parameters": """    hidden_size : int or list of int, default=%(hidden_size)s
         Units of each band layer; a list gives one size per level, finest first.

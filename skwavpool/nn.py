@@ -380,11 +380,13 @@ class WavPool(WavPoolBlock):
         Units of each band layer; a list gives one size per used level, finest
         first. 180 keeps the default network below the paper's parameter
         counts (153,370 for 28x28, 195,760 for 32x32 grayscale).
+    hidden_layer_scaling, levels, normalize_levels, approximation, pooling, \
+pooling_kernel, ceil_mode, activation : see :class:`WavPoolBlock`
+        The block's parameters, with the same defaults.
     dropout : float, default=0.5
         Dropout rate on the block's features, before the output layer.
-    hidden_layer_scaling, levels, normalize_levels, approximation, pooling, \
-pooling_kernel, ceil_mode, activation, mode : see :class:`WavPoolBlock`
-        The block's parameters, with the same defaults.
+    mode : str, default="reflect"
+        Signal extension for odd image sides, as in :class:`WavPoolBlock`.
 
     Attributes
     ----------
