@@ -74,17 +74,36 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
 }
 
-# The benchmark page shows files that benchmark runs write, and README
-# sections between markers. Each is included when present and replaced by a
-# pointer otherwise, so the build neither warns nor needs a benchmark run.
+# The benchmarks page is built from the files in benchmarks/results, where
+# the benchmark scripts write their tables. Each is included when present and
+# replaced by a pointer otherwise, so the build neither warns nor needs a
+# benchmark run.
 RESULTS = ROOT / "benchmarks" / "results"
 # benchmarks/paper_table.py writes a table and a figure per protocol, B's with the suffix "_B".
 PAPER_RESULTS = {
     protocol: (RESULTS / f"paper_table{suffix}.md", RESULTS / f"accuracy_vs_params{suffix}.png")
     for protocol, suffix in (("A", ""), ("B", "_B"))
 }
-README = ROOT / "README.md"
-SPEED_MARKERS = ("<!-- docs:speed-start -->", "<!-- docs:speed-end -->")
+# Placeholder of benchmarks.md -> (file, heading offset under the page's sections, what writes it).
+INCLUDED_RESULTS = {
+    "{{ speed }}": (RESULTS / "speed.md", 1, "`benchmarks/bench_*.py`"),
+    "{{ tuning }}": (RESULTS / "tuning.md", 2, "a tuning search"),
+    "{{ tuning_B }}": (RESULTS / "tuning_B.md", 2, "a tuning search"),
+    "{{ regression }}": (RESULTS / "regression.md", 2, "`benchmarks/regression.py`"),
+    "{{ regression_search }}": (RESULTS / "regression_search.md", 2, "`benchmarks/regression.py --search`"),
+}
+# Figures shown after a placeholder's table: placeholder -> (figure, caption).
+FIGURES = {
+    "{{ regression }}": (RESULTS / "regression.png", "Predicted against true targets, first seed."),
+}
+
+
+def _include(path, heading_offset):
+    return f"```{{include}} ../benchmarks/results/{path.name}\n:heading-offset: {heading_offset}\n```\n\n"
+
+
+def _missing(what, writer):
+    return f"```{{note}}\nNo {what} yet: {writer} writes them to `benchmarks/results/`.\n```\n\n"
 
 
 def _benchmark_sections():
@@ -93,33 +112,21 @@ def _benchmark_sections():
     for protocol, (table, figure) in PAPER_RESULTS.items():
         if table.is_file():
             # The table's "# Protocol" heading goes under the page's "## Accuracy" section.
-            paper += f"```{{include}} ../benchmarks/results/{table.name}\n:heading-offset: 2\n```\n\n"
+            paper += _include(table, 2)
         if figure.is_file():
             paper += (
                 f"```{{figure}} ../benchmarks/results/{figure.name}\n:alt: accuracy against trainable "
                 f"parameters\n\nAccuracy against trainable parameters, protocol {protocol}.\n```\n\n"
             )
-    if not paper:
-        paper = (
-            "```{note}\nNo results yet: `python benchmarks/paper_table.py` writes them to "
-            "`benchmarks/results/`, and the next docs build shows them here.\n```\n"
-        )
-    readme = README.read_text(encoding="utf-8")
-    # The README's section brings its own "## Speed (...)" heading.
-    if all(marker in readme for marker in SPEED_MARKERS):
-        speed = (
-            f"```{{include}} ../README.md\n:start-after: {SPEED_MARKERS[0]}\n"
-            f":end-before: {SPEED_MARKERS[1]}\n```\n"
-        )
-    else:
-        speed = (
-            "## Speed\n\n`python benchmarks/bench_haar.py` times the Haar decomposition against batched "
-            "`pywt.wavedec2`; `python benchmarks/bench_wavpool.py` times WavPool training and "
-            "prediction against `wavpool` 0.1.3 (install it with "
-            "`pip install --no-deps wavpool==0.1.3 kymatio==0.3.0`). The README lists the "
-            "latest numbers.\n"
-        )
-    return {"{{ paper_table }}": paper, "{{ speed }}": speed}
+    sections = {"{{ paper_table }}": paper or _missing("results", "`python benchmarks/paper_table.py`")}
+    for placeholder, (path, offset, writer) in INCLUDED_RESULTS.items():
+        sections[placeholder] = _include(path, offset) if path.is_file() else _missing(path.stem, writer)
+        figure, caption = FIGURES.get(placeholder, (None, None))
+        if figure is not None and figure.is_file():
+            sections[placeholder] += (
+                f"```{{figure}} ../benchmarks/results/{figure.name}\n:alt: {caption}\n\n{caption}\n```\n\n"
+            )
+    return sections
 
 
 def _fill_benchmarks(app, docname, source):
@@ -127,7 +134,12 @@ def _fill_benchmarks(app, docname, source):
         return
     # A dependency that does not exist marks the page outdated on every build,
     # so a table written since the last build is picked up.
-    for path in (*(path for pair in PAPER_RESULTS.values() for path in pair), README):
+    paths = (
+        *(path for pair in PAPER_RESULTS.values() for path in pair),
+        *(v[0] for v in INCLUDED_RESULTS.values()),
+        *(v[0] for v in FIGURES.values()),
+    )
+    for path in paths:
         app.env.note_dependency(str(path))
     for placeholder, text in _benchmark_sections().items():
         source[0] = source[0].replace(placeholder, text)
