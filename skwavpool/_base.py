@@ -126,7 +126,7 @@ class NetEstimator(BaseEstimator):
         self.device_ = self.accelerator.device if self.accelerator is not None else resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
-        train, valid = np.arange(len(images)), None
+        train, valid = slice(None), None  # all samples, without a copy
         if validation_data is not None:
             X_val, y_val = validation_data
             val_images = validate_images(self, X_val, reset=False, float32=True)

@@ -113,8 +113,8 @@ class CheckFiniteLoss(Callback):
     """Stop training with a ValueError as soon as a batch's loss is not finite:
     a diverged fit would otherwise leave a model that predicts NaN."""
 
-    def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        loss = net.history[-1, "batches", -1, "train_loss" if training else "valid_loss"]
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        loss = float(loss)  # the batch's loss, as skorch passes it on
         if not math.isfinite(loss):
             raise ValueError(
                 f"The {'training' if training else 'validation'} loss became {loss} in epoch "
