@@ -23,9 +23,8 @@ def check_positive_int(value, name):
 
 def check_image_shape_param(image_shape):
     """``image_shape`` as ``(C, H, W)`` of ints; a ValueError names what is wrong."""
-    if isinstance(image_shape, str) or not hasattr(image_shape, "__len__") or len(image_shape) not in (2, 3):
-        raise ValueError(f"image_shape must be (C, H, W) or (H, W) of positive ints, got {image_shape!r}.")
-    if not all(is_positive_int(s) for s in image_shape):
+    well_formed = not isinstance(image_shape, str) and hasattr(image_shape, "__len__")
+    if not (well_formed and len(image_shape) in (2, 3) and all(is_positive_int(s) for s in image_shape)):
         raise ValueError(f"image_shape must be (C, H, W) or (H, W) of positive ints, got {image_shape!r}.")
     shape = tuple(int(s) for s in image_shape)
     return shape if len(shape) == 3 else (1, *shape)
