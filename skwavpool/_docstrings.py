@@ -36,8 +36,8 @@ SECTIONS = {
     max_epochs : int, default=%(max_epochs)s
         Passes over the training data.
     batch_size : int, default=64
-        Samples per gradient step; predictions are also made in batches of
-        this size, so memory stays bounded on large inputs.
+        Samples per gradient step. Predictions are made in batches of this
+        size, at most 1024, so memory stays bounded on large inputs.
     max_shift : int or float, default=%(max_shift)s
         Augmentation: in every epoch each training image moves by a random
         whole number of pixels, up to ``max_shift`` along each axis, its
