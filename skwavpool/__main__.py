@@ -86,7 +86,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, help="WavPool training epochs (default: WavPoolClassifier's, "
                         f"{WavPoolClassifier().max_epochs})")
     parser.add_argument("--seeds", type=int, default=3, help="number of seeds (default: %(default)s)")
-    parser.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', 'cuda'...")
+    parser.add_argument("--device", default="auto", help="'auto' (CUDA, else MPS, else the CPU), 'cpu', 'cuda'...")
     parser.add_argument("--seed", type=int, default=0, help="first seed (default: %(default)s)")
     args = parser.parse_args(argv)
 

@@ -114,7 +114,7 @@ class CheckFiniteLoss(Callback):
     a diverged fit would otherwise leave a model that predicts NaN."""
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
-        loss = float(loss)  # the batch's loss, as skorch passes it on
+        loss = loss.item()  # the batch's loss, as skorch passes it on
         if not math.isfinite(loss):
             raise ValueError(
                 f"The {'training' if training else 'validation'} loss became {loss} in epoch "

@@ -432,3 +432,13 @@ def test_class_weight_balanced_raises_balanced_accuracy_on_imbalanced_data(digit
     ) + 0.1
     with pytest.raises(ValueError, match="class_weight names classes that are not in y: \\[42\\]"):
         WavPoolClassifier(**FAST, class_weight={42: 2.0}).fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("estimator", [WavPoolClassifier(hidden_size=16), CNNBaselineClassifier(channels=(4, 4))])
+def test_a_plain_fit_and_predict_warn_nothing(digits, estimator):
+    import warnings
+
+    X_train, X_test, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        estimator.set_params(max_epochs=2, random_state=0).fit(X_train, y_train).predict_proba(X_test)
