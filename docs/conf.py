@@ -90,11 +90,13 @@ INCLUDED_RESULTS = {
     "{{ tuning }}": (RESULTS / "tuning.md", 2, "a tuning search"),
     "{{ tuning_B }}": (RESULTS / "tuning_B.md", 2, "a tuning search"),
     "{{ regression }}": (RESULTS / "regression.md", 2, "`benchmarks/regression.py`"),
+    "{{ same_recipe }}": (RESULTS / "same_recipe.md", 2, "`python -m benchmarks.same_recipe`"),
     "{{ regression_search }}": (RESULTS / "regression_search.md", 2, "`benchmarks/regression.py --search`"),
 }
 # Figures shown after a placeholder's table: placeholder -> (figure, caption).
 FIGURES = {
     "{{ regression }}": (RESULTS / "regression.png", "Predicted against true targets, first seed."),
+    "{{ same_recipe }}": (RESULTS / "same_recipe.png", "Test accuracy against fit time, mean and sd over seeds."),
 }
 
 

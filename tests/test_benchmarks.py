@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from benchmarks import paper_table, regression
+from benchmarks import paper_table, regression, same_recipe
 
 
 def digits_as(name, data_dir):
@@ -132,3 +132,25 @@ def test_regression_benchmark_runs_and_writes_its_outputs(tmp_path):
     searched = regression.search(None, 0, 300, quick=True, loader=digits_dataset, log=lines.append)
     assert set(searched) == set(regression.SEARCH)
     json.dumps(summary)
+
+
+def test_same_recipe_benchmark_runs_and_writes_its_outputs(tmp_path):
+    lines = []
+    results = same_recipe.run(["mnist"], [0, 1], quick=True, data_dir=None, loader=digits_as, log=lines.append)
+    models = {r["model"] for r in results.values()}
+    assert {"WavPoolClassifier (default)", "CNN (paper), same recipe, same epochs",
+            "CNN (paper), same recipe, same time", "MLPClassifier on pixels (256 hidden)",
+            "HaarMRD + LogisticRegression"} <= models
+    assert any(m.endswith("same recipe, WavPool's parameters") for m in models)  # kymatio's row is optional
+    for r in results.values():
+        assert r["seeds"] == 2 and 0 <= r["accuracy_mean"] <= 1 and r["fit_seconds"] > 0
+    same_epochs = results["mnist / CNN (paper), same recipe, same epochs"]
+    assert same_epochs["epochs"] == [2, 2]  # WavPool's (quick) recipe
+    width = next(r for r in results.values() if r["model"].endswith("WavPool's parameters"))
+    wavpool = results["mnist / WavPoolClassifier (default)"]
+    assert abs(width["parameters"] - wavpool["parameters"]) < 0.5 * wavpool["parameters"]
+    table = same_recipe.markdown(results, "digits")
+    assert table.count("\n| mnist |") == len(results)
+    same_recipe.plot(results, tmp_path / "same_recipe.png")
+    assert (tmp_path / "same_recipe.png").stat().st_size > 1000
+    json.dumps(results)

