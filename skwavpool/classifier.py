@@ -92,7 +92,9 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
         return y
 
     def _net_params(self, n_outputs):
-        return {"classes": np.arange(n_outputs)}
+        # skorch infers a softmax for predict_proba only from a bare CrossEntropyLoss;
+        # the loss here is wrapped (for class weights), so the net is told.
+        return {"classes": np.arange(n_outputs), "predict_nonlinearity": torch.nn.Softmax(dim=-1)}
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits), computed in batches.

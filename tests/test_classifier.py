@@ -403,6 +403,9 @@ def test_predict_log_proba_is_the_log_of_predict_proba(digits):
     X_train, X_test, y_train, _ = digits
     clf = WavPoolClassifier(**{**FAST, "max_epochs": 2}).fit(X_train, y_train)
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X_test)), clf.predict_proba(X_test), rtol=1e-10)
+    # skorch's own predict_proba on net_ gives probabilities too, not logits.
+    images = X_test.reshape(-1, 1, 8, 8).astype(np.float32)
+    np.testing.assert_allclose(clf.net_.predict_proba(images), clf.predict_proba(X_test), rtol=1e-5, atol=1e-6)
 
 
 def test_fitted_attributes_follow_mlpclassifier(digits):
