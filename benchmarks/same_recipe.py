@@ -21,7 +21,9 @@ Every cell records test accuracy, parameters, fit time and prediction
 throughput. Run ``eval "$(benchmarks/fetch_data.sh)"`` first; then
 ``python -m benchmarks.same_recipe [--datasets ...] [--seeds N]`` (from the repository root) writes
 ``benchmarks/results/same_recipe.md``, ``.json`` and ``same_recipe.png``
-(accuracy against fit time, one panel per dataset). ``--quick`` runs small
+(accuracy against fit time, one panel per dataset); a run of some datasets
+replaces their rows and keeps the other datasets' rows, each dataset stamped
+with the machine that ran it. ``--quick`` runs small
 subsets for two epochs and writes to ``benchmarks/results/quick/``.
 """
 
@@ -134,28 +136,44 @@ def fit_and_score(model, seed, X_train, y_train, X_test, y_test):
             "parameters": n_params(model), "epochs": epochs}
 
 
+def seeded(model):
+    """Whether a model's fit depends on its seed (the pipelines of fixed features + lbfgs do not)."""
+    return "random_state" in model.get_params()
+
+
+def fit_cell(runs, name, model, estimator, seed, data, log):
+    """Fit and score one model on one seed, appending the record to ``runs[model]``."""
+    record = fit_and_score(estimator, seed, *data)
+    runs.setdefault(model, []).append(record)
+    log(f"{name:14} {model:52} seed {seed}: {record['accuracy']:.4f}, {record['fit_seconds']:.0f} s")
+    return record
+
+
 def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print):
-    """Every model on every dataset and seed: ``{"dataset / model": summary}``."""
+    """Every model on every dataset and seed: ``{"dataset / model": summary}``.
+
+    A model whose fit has no seed is fitted once: every seed would give the
+    same model.
+    """
     results = {}
     for name in names:
         X_train, y_train, X_test, y_test = paper_table.split("B", loader(name, data_dir), quick)
         image_shape, n_classes = X_train.shape[1:], len(np.unique(y_train))
         channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
         runs = {}
+
+        data = X_train, y_train, X_test, y_test
         for seed in seeds:
-            first = {
-                "WavPoolClassifier (default)": WavPoolClassifier(**({"max_epochs": 2} if quick else {})),
-                "CNN (paper), same recipe, same epochs": CNNBaselineClassifier(
-                    channels=channels, kernel_size=kernel_size, **recipe(quick)),
-            }
-            for model, estimator in first.items():
-                runs.setdefault(model, []).append(fit_and_score(estimator, seed, X_train, y_train, X_test, y_test))
-            wavpool, cnn = runs["WavPoolClassifier (default)"][-1], runs["CNN (paper), same recipe, same epochs"][-1]
+            wavpool = fit_cell(runs, name, "WavPoolClassifier (default)",
+                               WavPoolClassifier(**({"max_epochs": 2} if quick else {})), seed, data, log)
+            cnn = fit_cell(runs, name, "CNN (paper), same recipe, same epochs",
+                           CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **recipe(quick)),
+                           seed, data, log)
             later = contenders(name, image_shape, n_classes, wavpool["fit_seconds"],
                                cnn["fit_seconds"] / cnn["epochs"], quick)
             for model, estimator in later.items():
-                runs.setdefault(model, []).append(
-                    fit_and_score(clone(estimator), seed, X_train, y_train, X_test, y_test))
+                if seed == seeds[0] or seeded(estimator):
+                    fit_cell(runs, name, model, clone(estimator), seed, data, log)
         for model, model_runs in runs.items():
             accuracies = [r["accuracy"] for r in model_runs]
             results[f"{name} / {model}"] = {
@@ -166,8 +184,6 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print):
                    for key in ("fit_seconds", "predict_per_second", "parameters")},
                 "epochs": [r["epochs"] for r in model_runs], "seeds": len(model_runs),
             }
-            r = results[f"{name} / {model}"]
-            log(f"{name:14} {model:52} {r['accuracy_mean']:.4f} +- {r['accuracy_sd']:.4f}, {r['fit_seconds']:.0f} s")
     return results
 
 
@@ -178,15 +194,28 @@ def stamp(seeds, quick):
             f"{', quick: small subsets, 2 epochs' if quick else ''}")
 
 
-def markdown(results, stamp_line):
-    lines = ["# WavPool against the CNN trained the same way (protocol B)", "", f"- {stamp_line}", "",
-             "| dataset | model | test accuracy (mean +- sd) | parameters | fit time (s) | predictions/s | epochs |",
-             "|---|---|---:|---:|---:|---:|---|"]
+def markdown(results, stamps):
+    """The results table, after one stamp line per dataset (each dataset may come from its own run)."""
+    lines = ["# WavPool against the CNN trained the same way (protocol B)", ""]
+    lines += [f"- {name}: {line}" for name, line in stamps.items()]
+    header = ("| dataset | model | test accuracy (mean +- sd) | seeds | parameters | fit time (s) "
+              "| predictions/s | epochs |")
+    lines += ["", "Models without a seed (fixed features + lbfgs) are fitted once: every seed gives the same model.",
+              "", header, "|---|---|---:|---:|---:|---:|---:|---|"]
     for r in results.values():
         epochs = ", ".join(str(e) for e in r["epochs"]) if r["epochs"][0] is not None else ""
         lines.append(f"| {r['dataset']} | {r['model']} | {r['accuracy_mean']:.4f} +- {r['accuracy_sd']:.4f} | "
-                     f"{r['parameters']:,.0f} | {r['fit_seconds']:.1f} | {r['predict_per_second']:,.0f} | {epochs} |")
+                     f"{r['seeds']} | {r['parameters']:,.0f} | {r['fit_seconds']:.1f} | "
+                     f"{r['predict_per_second']:,.0f} | {epochs} |")
     return "\n".join(lines) + "\n"
+
+
+def merge(path, names, results, stamp_line):
+    """The stamps and results already at ``path`` with those of ``names`` replaced by this run's."""
+    previous = json.loads(path.read_text()) if path.exists() else {"stamps": {}, "results": {}}
+    kept = {key: r for key, r in previous["results"].items() if r["dataset"] not in names}
+    stamps = {name: line for name, line in previous["stamps"].items() if name not in names}
+    return {name: stamp_line for name in names} | stamps, kept | results
 
 
 def plot(results, path):
@@ -225,11 +254,15 @@ def main(argv=None):
     results = run(args.datasets, seeds, args.quick, data_dir)
     out = RESULTS / "quick" if args.quick else RESULTS
     out.mkdir(parents=True, exist_ok=True)
-    stamp_line = stamp(seeds, args.quick)
-    (out / "same_recipe.json").write_text(json.dumps({"stamp": stamp_line, "results": results}, indent=1))
-    (out / "same_recipe.md").write_text(markdown(results, stamp_line))
+    # A run of some datasets replaces their rows and keeps the others'.
+    stamps, results = merge(out / "same_recipe.json", args.datasets, results, stamp(seeds, args.quick))
+    order = list(paper_table.PAPER)
+    results = dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
+    stamps = dict(sorted(stamps.items(), key=lambda item: order.index(item[0])))
+    (out / "same_recipe.json").write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
+    (out / "same_recipe.md").write_text(markdown(results, stamps))
     plot(results, out / "same_recipe.png")
-    print(markdown(results, stamp_line))
+    print(markdown(results, stamps))
 
 
 if __name__ == "__main__":
