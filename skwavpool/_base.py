@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
-from sklearn.utils.validation import check_consistent_length
+from sklearn.utils.validation import check_array, check_consistent_length
 from skorch.callbacks import Callback
 from skorch.helper import predefined_split
 
@@ -37,6 +37,20 @@ def _check_callbacks(callbacks):
             raise TypeError(
                 f"callbacks must hold skorch callbacks (or (name, callback) pairs), got {entry!r}."
             )
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a float64 array of ``n_samples`` non-negative finite weights, not all 0, or None."""
+    if sample_weight is None:
+        return None
+    weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight")
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per sample; got {weights.shape}.")
+    if (weights < 0).any():
+        raise ValueError(f"sample_weight must be non-negative; its smallest weight is {weights.min()}.")
+    if not weights.any():
+        raise ValueError("sample_weight must hold at least one nonzero weight; all are zero.")
+    return weights
 
 
 class NetEstimator(BaseEstimator):
@@ -62,6 +76,7 @@ class NetEstimator(BaseEstimator):
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "callbacks": [list, None],
+        "dtype": [StrOptions({"float32", "float64"})],
     }
 
     # "classifier" or "regressor": the loss and the skorch net (see _training.build_net).
@@ -89,6 +104,7 @@ class NetEstimator(BaseEstimator):
         verbose=0,
         warm_start=False,
         callbacks=None,
+        dtype="float32",
     ):
         self.image_shape = image_shape
         self.optimizer = optimizer
@@ -109,8 +125,9 @@ class NetEstimator(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.dtype = dtype
 
-    def _fit(self, X, y, validation_data):
+    def _fit(self, X, y, sample_weight, validation_data):
         self._validate_params()
         _check_callbacks(self.callbacks)
         warm = self.warm_start and hasattr(self, "net_")
@@ -118,18 +135,24 @@ class NetEstimator(BaseEstimator):
             self._check_warm_start()
         # A warm fit keeps the fitted layout: its data must match it, as at predict time.
         images, y = validate_images(
-            self, X, y, reset=not warm, image_shape=self.image_shape, float32=True, **self._y_checks()
+            self, X, y, reset=not warm, image_shape=self.image_shape, float32=self.dtype == "float32",
+            **self._y_checks()
         )
+        sample_weight = _check_sample_weight(sample_weight, len(y))
+        if sample_weight is not None and not sample_weight.all():
+            # A weight of 0 leaves the sample out, from the batches too.
+            kept = sample_weight > 0
+            images, y, sample_weight = images[kept], y[kept], sample_weight[kept]
         max_shift = self._max_shift_pixels()
-        targets, n_outputs = self._encode_targets(y, warm)
-        weights = self._sample_weights(y)
+        targets, n_outputs = self._encode_targets(y, warm, sample_weight)
+        weights = self._loss_weights(y, sample_weight)
         self.device_ = self.accelerator.device if self.accelerator is not None else resolve_device(self.device)
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
         train, valid = slice(None), None  # all samples, without a copy
         if validation_data is not None:
             X_val, y_val = validation_data
-            val_images = validate_images(self, X_val, reset=False, float32=True)
+            val_images = validate_images(self, X_val, reset=False, float32=self.dtype == "float32")
             check_consistent_length(val_images, y_val)
             valid = _training.BatchDataset(self._images_tensor(val_images), self._validation_targets(y_val))
         elif self.early_stopping:
@@ -144,11 +167,13 @@ class NetEstimator(BaseEstimator):
                 self, self._kind, module, {"image_shape": self.image_shape_, "n_classes": n_outputs, **params},
                 **self._net_params(n_outputs),
             )
+            net.initialize()
+            # In place: the optimizer keeps the same parameters, now in this dtype.
+            net.module_.to(self._torch_dtype)
             if warm:
                 # As scikit-learn's MLPClassifier does: the weights (and here the
                 # history) carry over; the optimizer, the schedule and every
                 # other training parameter start afresh from the current values.
-                net.initialize()
                 net.module_.load_state_dict(self.net_.module_.state_dict())
                 net.history = self.net_.history
             self.net_ = net
@@ -159,7 +184,7 @@ class NetEstimator(BaseEstimator):
                 net.iterator_train__collate_fn = _training.RandomShift(max_shift, torch.Generator().manual_seed(shift_seed))
             dataset = _training.BatchDataset(
                 self._images_tensor(images[train]), targets[train],
-                sample_weight=None if weights is None else torch.from_numpy(weights[train]),
+                sample_weight=None if weights is None else self._mean_one(weights[train]),
             )
             with _training.torch_threads(self.n_threads):
                 net.partial_fit(dataset, None)
@@ -187,8 +212,20 @@ class NetEstimator(BaseEstimator):
             )
         return int(max_shift)
 
-    def _sample_weights(self, y):
-        """Per-sample weights of the loss as float32, or None (the default) when every sample weighs the same."""
+    def _loss_weights(self, y, sample_weight):
+        """Per-sample weights of the loss, or None when every sample weighs the same."""
+        return sample_weight
+
+    def _mean_one(self, weights):
+        """``weights`` scaled to a mean of 1 as a tensor: the loss of a batch is then
+        the mean of ``weight * loss``, an estimate of the weighted mean over the
+        training data whatever the batch holds, and unweighted training is
+        the case of equal weights."""
+        return torch.from_numpy(weights / weights.mean()).to(self._torch_dtype)
+
+    @property
+    def _torch_dtype(self):
+        return torch.float64 if self.dtype == "float64" else torch.float32
 
     def _validation_split(self, y, seed):
         """Positions of the samples kept for training and of those held out for early stopping."""
@@ -233,14 +270,13 @@ class NetEstimator(BaseEstimator):
                 "Set warm_start=False to train the new network from scratch."
             )
 
-    @staticmethod
-    def _images_tensor(images):
+    def _images_tensor(self, images):
         # Tensors, not arrays: the dataset then indexes batches without sklearn's checks.
-        return as_tensor(np.ascontiguousarray(images, dtype=np.float32), "cpu")
+        return as_tensor(np.ascontiguousarray(images, dtype=self.dtype), "cpu")
 
     def _forward(self, X):
         """The network's outputs for images ``X`` as a float64 array, computed in batches."""
-        images = validate_images(self, X, reset=False, float32=True)
+        images = validate_images(self, X, reset=False, float32=self.dtype == "float32")
         module = self.net_.module_.eval()
         # Batches are padded to one size: matrix kernels may round differently
         # for other shapes, and a sample's output must not depend on how many
@@ -250,7 +286,7 @@ class NetEstimator(BaseEstimator):
         outputs = []
         with torch.no_grad(), _training.torch_threads(self.n_threads):
             for start in range(0, len(images), size):
-                batch = as_tensor(np.ascontiguousarray(images[start : start + size], dtype=np.float32), self.device_)
+                batch = as_tensor(np.ascontiguousarray(images[start : start + size], dtype=self.dtype), self.device_)
                 n = len(batch)
                 if n < size:
                     batch = torch.cat([batch, batch.new_zeros(size - n, *batch.shape[1:])])

@@ -1,9 +1,9 @@
 """Docstring sections that the estimators share, filled in by :func:`fill_doc`.
 
-An estimator's docstring names a shared section as ``%(name)s`` (Python's
-%-formatting, so a literal percent sign is written ``%%``); :func:`fill_doc`
-substitutes :data:`SECTIONS` and the class's own defaults of ``max_epochs``
-and ``max_shift``, which differ between estimators.
+An estimator's docstring (or a method's) names a shared section as
+``%(name)s`` (Python's %-formatting, so a literal percent sign is written
+``%%``); :func:`fill_doc` substitutes :data:`SECTIONS` and the class's own
+defaults of ``max_epochs`` and ``max_shift``, which differ between estimators.
 """
 
 from __future__ import annotations
@@ -89,7 +89,20 @@ SECTIONS = {
         architecture parameters must not change.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the skorch net (checkpoints, LR schedulers...).
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the weights and of every computation in training and
+        prediction. ``"float64"`` costs about twice the time on a CPU and
+        far more on most GPUs; it is there for work that needs double
+        precision, such as comparing fits whose float32 results would
+        differ only by rounding.
 """,
+    "sample_weight_parameter": """        sample_weight : array-like of shape (n_samples,) or None, default=None
+            Non-negative weights of the samples in the loss: an integer
+            weight counts as the sample repeated that many times, up to the
+            randomness of the batches, and a sample of weight 0 is left out.
+            The loss of a batch is the mean of weight times loss, with the
+            weights scaled to a mean of 1 over the training samples. The
+            validation loss and scores are not weighted.""",
     "wavpool_parameters": """    hidden_size : int or list of int, default=%(hidden_size)s
         Units of each band layer; a list gives one size per level, finest first.
     hidden_layer_scaling : bool, default=False
@@ -120,8 +133,9 @@ SECTIONS = {
     "class_weight_parameter": """    class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn: a dict maps a
         class label to its weight (others weigh 1); ``"balanced"`` weighs
-        each class by ``n_samples / (n_classes * count)``. A sample's loss
-        is weighted by its class's weight.
+        each class by ``n_samples / (n_classes * count)``, counting samples by
+        their ``sample_weight``. A sample's loss is weighted by its class's
+        weight times its own.
 """,
     "training_attributes": """    net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.module_`` is the torch network and
@@ -149,10 +163,11 @@ SECTIONS = {
 }
 
 
-def fill_doc(cls):
-    """Class decorator: substitute :data:`SECTIONS`, with the defaults of
-    ``cls``'s parameters substituted into them, into ``cls.__doc__``."""
-    values = {name: param.default for name, param in inspect.signature(cls).parameters.items()}
-    named = {name: text % values for name, text in SECTIONS.items() if f"%({name})s" in cls.__doc__}
-    cls.__doc__ = cls.__doc__ % named
-    return cls
+def fill_doc(obj):
+    """Decorator of a class or a function: substitute :data:`SECTIONS`, with
+    the defaults of ``obj``'s parameters substituted into them, into
+    ``obj.__doc__``."""
+    values = {name: param.default for name, param in inspect.signature(obj).parameters.items()}
+    named = {name: text % values for name, text in SECTIONS.items() if f"%({name})s" in obj.__doc__}
+    obj.__doc__ = obj.__doc__ % named
+    return obj

@@ -92,8 +92,10 @@ class WeightedLoss(torch.nn.Module):
     """``loss`` (a criterion class) averaged with per-sample weights.
 
     Targets come as ``y`` or, with sample weights, as ``(y, weight)``; the
-    loss of a batch is ``sum(weight * loss) / sum(weight)``, the batch mean
-    when no weights are given, as scikit-learn's weighted losses define it.
+    loss of a batch is the batch mean of ``weight * loss``. The estimators
+    scale the weights to a mean of 1 over the training data, so that a
+    batch's loss estimates the weighted mean loss of the whole training set,
+    as scikit-learn defines it, whatever weights the batch happens to hold.
     """
 
     def __init__(self, loss, **kwargs):
@@ -106,7 +108,7 @@ class WeightedLoss(torch.nn.Module):
         y, weight = target
         losses = self.loss(y_pred, y)
         losses = losses.reshape(len(losses), -1).mean(dim=1)
-        return (losses * weight).sum() / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+        return (losses * weight).mean()
 
 
 class CheckFiniteLoss(Callback):

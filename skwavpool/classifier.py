@@ -14,7 +14,7 @@ from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -39,17 +39,19 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
         super().__init__(**training)
         self.class_weight = class_weight
 
-    def fit(self, X, y, validation_data=None):
+    @fill_doc
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train the network on images ``X`` with labels ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
 (n_samples, C, H, W)
-            Training images; integers and float64 are converted to float32.
+            Training images; integers and float64 are converted to ``dtype``.
             Values are used as given, not rescaled: divide 0..255 pixels by 255.
         y : array-like of shape (n_samples,)
             Class labels of any type.
+%(sample_weight_parameter)s
         validation_data : tuple (X_val, y_val) or None, default=None
             Images and labels scored after every epoch (``valid_loss`` and
             ``valid_acc`` in ``net_.history``). With ``early_stopping`` they
@@ -60,14 +62,15 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
         self : object
             The fitted classifier.
         """
-        return self._fit(X, y, validation_data)
+        return self._fit(X, y, sample_weight, validation_data)
 
-    def _encode_targets(self, y, warm):
+    def _encode_targets(self, y, warm, sample_weight):
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         if len(encoder.classes_) < 2:
+            weighted = "" if sample_weight is None else " with a nonzero sample_weight"
             raise ValueError(
-                f"y has only one class ({encoder.classes_[0]!r}); a classifier needs at least 2 classes."
+                f"y has only one class{weighted} ({encoder.classes_.tolist()[0]!r}); a classifier needs at least 2 classes."
             )
         if warm and not np.array_equal(self.classes_, encoder.classes_):
             raise ValueError(
@@ -80,13 +83,16 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
     def _validation_targets(self, y_val):
         return _labels(LabelEncoder().fit(self.classes_).transform(column_or_1d(y_val)))
 
-    def _sample_weights(self, y):
+    def _loss_weights(self, y, sample_weight):
         if self.class_weight is None:
-            return None
+            return sample_weight
         if isinstance(self.class_weight, dict) and not set(self.class_weight) <= set(self.classes_):
             unknown = sorted(set(self.class_weight) - set(self.classes_), key=str)
             raise ValueError(f"class_weight names classes that are not in y: {unknown}.")
-        return compute_sample_weight(self.class_weight, y).astype(np.float32)
+        # "balanced" counts each class by its weight, as the samples repeated by their weights would.
+        weight_of_class = compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)
+        weights = weight_of_class[np.searchsorted(self.classes_, y)]
+        return weights if sample_weight is None else weights * sample_weight
 
     def _stratify(self, y):
         return y
@@ -236,6 +242,7 @@ class WavPoolClassifier(WavPoolParams, _NetClassifier):
         verbose=0,
         warm_start=False,
         callbacks=None,
+        dtype="float32",
         class_weight=None,
     ):
         super().__init__(
@@ -269,6 +276,7 @@ class WavPoolClassifier(WavPoolParams, _NetClassifier):
             verbose=verbose,
             warm_start=warm_start,
             callbacks=callbacks,
+            dtype=dtype,
             class_weight=class_weight,
         )
 
@@ -329,6 +337,7 @@ class MLPBaselineClassifier(_NetClassifier):
         verbose=0,
         warm_start=False,
         callbacks=None,
+        dtype="float32",
         class_weight=None,
     ):
         super().__init__(
@@ -351,6 +360,7 @@ class MLPBaselineClassifier(_NetClassifier):
             verbose=verbose,
             warm_start=warm_start,
             callbacks=callbacks,
+            dtype=dtype,
             class_weight=class_weight,
         )
         self.hidden_size = hidden_size
@@ -419,6 +429,7 @@ class CNNBaselineClassifier(_NetClassifier):
         verbose=0,
         warm_start=False,
         callbacks=None,
+        dtype="float32",
         class_weight=None,
     ):
         super().__init__(
@@ -441,10 +452,31 @@ class CNNBaselineClassifier(_NetClassifier):
             verbose=verbose,
             warm_start=warm_start,
             callbacks=callbacks,
+            dtype=dtype,
             class_weight=class_weight,
         )
         self.channels = channels
         self.kernel_size = kernel_size
+
+    def fit(self, X, y, validation_data=None):
+        """Train the network on images ``X`` with labels ``y``, as
+        :meth:`WavPoolClassifier.fit` does but without ``sample_weight``.
+
+        The CNN's batch normalisation averages over the samples of a batch,
+        each counting once whatever its weight, so a weight could not act as
+        the sample repeated. ``class_weight`` weighs the loss as elsewhere.
+
+        Parameters
+        ----------
+        X, y, validation_data
+            As for :meth:`WavPoolClassifier.fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, None, validation_data)
 
     def _module(self):
         return PaperCNN, {"channels": tuple(self.channels), "kernel_size": self.kernel_size}

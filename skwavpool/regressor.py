@@ -38,9 +38,10 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
     Attributes
     ----------
     y_mean_ : ndarray of shape (n_outputs,)
-        Mean of each target on the training data.
+        Mean of each target on the training data (weighted by ``sample_weight``).
     y_scale_ : ndarray of shape (n_outputs,)
-        Standard deviation of each target on the training data (1 where it is 0).
+        Standard deviation of each target on the training data (weighted
+        likewise; 1 where it is 0).
     n_outputs_ : int
         Number of targets.
 %(training_attributes)s
@@ -95,6 +96,7 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
         verbose=0,
         warm_start=False,
         callbacks=None,
+        dtype="float32",
     ):
         super().__init__(
             image_shape=image_shape,
@@ -127,19 +129,24 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
             verbose=verbose,
             warm_start=warm_start,
             callbacks=callbacks,
+            dtype=dtype,
         )
 
-    def fit(self, X, y, validation_data=None):
+    @fill_doc
+    def fit(self, X, y, sample_weight=None, validation_data=None):
         """Train the network on images ``X`` with targets ``y``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
 (n_samples, C, H, W)
-            Training images; integers and float64 are converted to float32.
+            Training images; integers and float64 are converted to ``dtype``.
             Values are used as given, not rescaled: divide 0..255 pixels by 255.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, in any units; :meth:`predict` returns the same shape.
+            They are standardised with their weighted mean and standard
+            deviation.
+%(sample_weight_parameter)s
         validation_data : tuple (X_val, y_val) or None, default=None
             Images and targets scored after every epoch (``valid_loss`` and
             ``valid_r2`` in ``net_.history``). With ``early_stopping`` they
@@ -150,12 +157,12 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
         self : object
             The fitted regressor.
         """
-        return self._fit(X, y, validation_data)
+        return self._fit(X, y, sample_weight, validation_data)
 
     def _y_checks(self):
         return {"y_numeric": True, "multi_output": True}
 
-    def _encode_targets(self, y, warm):
+    def _encode_targets(self, y, warm, sample_weight):
         y = np.asarray(y, dtype=np.float64)
         columns = y.reshape(len(y), -1)
         if warm:
@@ -167,14 +174,14 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
         else:
             # A warm start keeps the units the network has learned in.
             self.n_outputs_ = columns.shape[1]
-            self.y_mean_ = columns.mean(axis=0)
-            scale = columns.std(axis=0)
+            self.y_mean_ = np.average(columns, axis=0, weights=sample_weight)
+            scale = np.sqrt(np.average((columns - self.y_mean_) ** 2, axis=0, weights=sample_weight))
             self.y_scale_ = np.where(scale > 0, scale, 1.0)
         self._y_ndim = y.ndim
         return self._standardised(columns), self.n_outputs_
 
     def _standardised(self, columns):
-        return torch.from_numpy(((columns - self.y_mean_) / self.y_scale_).astype(np.float32))
+        return torch.from_numpy(((columns - self.y_mean_) / self.y_scale_).astype(self.dtype))
 
     def _validation_targets(self, y_val):
         y_val = np.asarray(y_val, dtype=np.float64)

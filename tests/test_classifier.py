@@ -8,6 +8,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -15,13 +16,14 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwavpool import CNNBaselineClassifier, MLPBaselineClassifier, WavPool, WavPoolClassifier
+from tests.conftest import run_sklearn_check
 
 FAST = {"max_epochs": 10, "hidden_size": 32, "random_state": 0}
 
 
 @parametrize_with_checks([WavPoolClassifier(), MLPBaselineClassifier(), CNNBaselineClassifier()])
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    run_sklearn_check(estimator, check)
 
 
 @pytest.fixture(scope="module")
@@ -435,6 +437,86 @@ def test_class_weight_balanced_raises_balanced_accuracy_on_imbalanced_data(digit
     ) + 0.1
     with pytest.raises(ValueError, match="class_weight names classes that are not in y: \\[42\\]"):
         WavPoolClassifier(**FAST, class_weight={42: 2.0}).fit(X_train, y_train)
+
+
+# No dropout, no shifts and one batch for all samples: weighted and repeated
+# fits then differ by float32 rounding only, some 1e-7 in the probabilities.
+ONE_BATCH = {"max_shift": 0, "batch_size": 256, "max_epochs": 5, "random_state": 0}
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        WavPoolClassifier(hidden_size=16, dropout=0.0),
+        WavPoolClassifier(hidden_size=16, dropout=0.0, class_weight="balanced"),
+        MLPBaselineClassifier(hidden_size=16),
+    ],
+)
+def test_integer_sample_weights_act_as_repeated_samples(digits, estimator):
+    X_train, X_test, y_train, _ = digits
+    X, y = X_train[:60], y_train[:60]
+    weights = np.random.default_rng(0).integers(0, 4, len(y))
+    estimator.set_params(**ONE_BATCH)
+    weighted = clone(estimator).fit(X, y, sample_weight=weights)
+    repeated = clone(estimator).fit(np.repeat(X, weights, axis=0), np.repeat(y, weights))
+    np.testing.assert_array_equal(weighted.classes_, repeated.classes_)
+    np.testing.assert_allclose(weighted.predict_proba(X_test), repeated.predict_proba(X_test), atol=1e-5)
+    # ...and the weights matter: unweighted, the same fit ends elsewhere.
+    unweighted = clone(estimator).fit(X[weights > 0], y[weights > 0])
+    assert np.abs(unweighted.predict_proba(X_test) - weighted.predict_proba(X_test)).max() > 1e-3
+
+
+def test_a_zero_weight_leaves_the_sample_out_and_class_weights_multiply(digits):
+    X_train, X_test, y_train, _ = digits
+    weights = np.random.default_rng(0).integers(0, 3, len(y_train)).astype(float)
+    weights[y_train == 9] = 0  # every 9: the class is left out
+    zeroed = WavPoolClassifier(**FAST).fit(X_train, y_train, sample_weight=weights)
+    kept = weights > 0
+    left_out = WavPoolClassifier(**FAST).fit(X_train[kept], y_train[kept], sample_weight=weights[kept])
+    np.testing.assert_array_equal(zeroed.classes_, np.arange(9))
+    np.testing.assert_array_equal(zeroed.predict_proba(X_test), left_out.predict_proba(X_test))
+    # A class weight is a sample weight for each sample of the class.
+    by_class = WavPoolClassifier(**FAST, class_weight={3: 4.0}).fit(X_train, y_train, sample_weight=weights + 1)
+    by_sample = WavPoolClassifier(**FAST).fit(X_train, y_train, sample_weight=(weights + 1) * np.where(y_train == 3, 4, 1))
+    np.testing.assert_array_equal(by_class.predict_proba(X_test), by_sample.predict_proba(X_test))
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (lambda y: np.ones(len(y) - 1), r"sample_weight must have shape \(\d+,\), one weight per sample"),
+        (lambda y: -np.ones(len(y)), "sample_weight must be non-negative"),
+        (lambda y: np.zeros(len(y)), "sample_weight must hold at least one nonzero weight"),
+        (lambda y: np.full(len(y), np.nan), "sample_weight contains NaN"),
+        (lambda y: (y == 3).astype(float), r"y has only one class with a nonzero sample_weight \(3\)"),
+    ],
+)
+def test_bad_sample_weights_raise_naming_them(digits, weights, message):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=message):
+        WavPoolClassifier(**FAST).fit(X_train, y_train, sample_weight=weights(y_train))
+
+
+def test_the_cnn_takes_no_sample_weight(digits):
+    from sklearn.utils.validation import has_fit_parameter
+
+    X_train, _, y_train, _ = digits
+    assert has_fit_parameter(WavPoolClassifier(), "sample_weight")
+    assert has_fit_parameter(MLPBaselineClassifier(), "sample_weight")
+    assert not has_fit_parameter(CNNBaselineClassifier(), "sample_weight")
+    with pytest.raises(TypeError, match="sample_weight"):
+        CNNBaselineClassifier(max_epochs=1).fit(X_train, y_train, sample_weight=np.ones(len(y_train)))
+
+
+def test_dtype_float64_trains_and_predicts_in_double_precision(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = WavPoolClassifier(**FAST, dtype="float64").fit(X_train, y_train)
+    assert {p.dtype for p in clf.net_.module_.parameters()} == {torch.float64}
+    assert clf.score(X_test, y_test) > 0.9
+    clf.set_params(warm_start=True, max_epochs=1).fit(X_train, y_train)
+    assert {p.dtype for p in clf.net_.module_.parameters()} == {torch.float64}
+    with pytest.raises(ValueError, match="'dtype' parameter of WavPoolClassifier must be a str among"):
+        WavPoolClassifier(dtype="float16").fit(X_train, y_train)
 
 
 @pytest.mark.parametrize("estimator", [WavPoolClassifier(hidden_size=16), CNNBaselineClassifier(channels=(4, 4))])

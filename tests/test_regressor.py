@@ -12,13 +12,14 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skwavpool import WavPoolRegressor
+from tests.conftest import run_sklearn_check
 
 FAST = {"max_epochs": 15, "hidden_size": 32, "random_state": 0}
 
 
 @parametrize_with_checks([WavPoolRegressor()])
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    run_sklearn_check(estimator, check)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +98,19 @@ def test_trains_on_cuda(digits):
     X, Y = digits
     reg = WavPoolRegressor(**FAST, device="cuda").fit(X[:300], Y[:300])
     assert reg.device_.type == "cuda" and reg.predict(X[:5]).shape == (5, 2)
+
+
+def test_sample_weights_act_as_repetition_and_a_zero_weight_leaves_the_sample_out(digits):
+    X, Y = digits
+    weights = np.random.default_rng(0).integers(0, 4, 60)
+    # No dropout, no shifts, one batch: weighted and repeated fits differ by float32 rounding only.
+    params = {"hidden_size": 16, "dropout": 0.0, "max_shift": 0, "batch_size": 256, "max_epochs": 5, "random_state": 0}
+    weighted = WavPoolRegressor(**params).fit(X[:60], Y[:60], sample_weight=weights)
+    repeated = WavPoolRegressor(**params).fit(np.repeat(X[:60], weights, axis=0), np.repeat(Y[:60], weights, axis=0))
+    np.testing.assert_allclose(weighted.y_mean_, np.average(Y[:60], axis=0, weights=weights))
+    np.testing.assert_allclose(weighted.y_mean_, repeated.y_mean_)
+    np.testing.assert_allclose(weighted.y_scale_, repeated.y_scale_)
+    np.testing.assert_allclose(weighted.predict(X[60:]), repeated.predict(X[60:]), atol=1e-5 * weighted.y_scale_.max())
+    kept = weights > 0
+    left_out = WavPoolRegressor(**params).fit(X[:60][kept], Y[:60][kept], sample_weight=weights[kept])
+    np.testing.assert_array_equal(weighted.predict(X[60:]), left_out.predict(X[60:]))
