@@ -194,19 +194,33 @@ def stamp(seeds, quick):
             f"{', quick: small subsets, 2 epochs' if quick else ''}")
 
 
+def pareto_front(results):
+    """Keys of the results no other result of the same dataset beats on both mean accuracy and fit time."""
+
+    def beaten(r, other):
+        at_least = other["accuracy_mean"] >= r["accuracy_mean"] and other["fit_seconds"] <= r["fit_seconds"]
+        return at_least and (other["accuracy_mean"], -other["fit_seconds"]) != (r["accuracy_mean"], -r["fit_seconds"])
+
+    return {key for key, r in results.items()
+            if not any(other["dataset"] == r["dataset"] and beaten(r, other) for other in results.values())}
+
+
 def markdown(results, stamps):
     """The results table, after one stamp line per dataset (each dataset may come from its own run)."""
     lines = ["# WavPool against the CNN trained the same way (protocol B)", ""]
     lines += [f"- {name}: {line}" for name, line in stamps.items()]
     header = ("| dataset | model | test accuracy (mean +- sd) | seeds | parameters | fit time (s) "
-              "| predictions/s | epochs |")
-    lines += ["", "Models without a seed (fixed features + lbfgs) are fitted once: every seed gives the same model.",
-              "", header, "|---|---|---:|---:|---:|---:|---:|---|"]
-    for r in results.values():
+              "| predictions/s | epochs | Pareto front |")
+    note = ("Models without a seed (fixed features + lbfgs) are fitted once: every seed gives the same model. "
+            "A model is on the Pareto front when no other model of its dataset is at least as accurate "
+            "(mean test accuracy) in at most its fit time.")
+    lines += ["", note, "", header, "|---|---|---:|---:|---:|---:|---:|---|:---:|"]
+    front = pareto_front(results)
+    for key, r in results.items():
         epochs = ", ".join(str(e) for e in r["epochs"]) if r["epochs"][0] is not None else ""
         lines.append(f"| {r['dataset']} | {r['model']} | {r['accuracy_mean']:.4f} +- {r['accuracy_sd']:.4f} | "
                      f"{r['seeds']} | {r['parameters']:,.0f} | {r['fit_seconds']:.1f} | "
-                     f"{r['predict_per_second']:,.0f} | {epochs} |")
+                     f"{r['predict_per_second']:,.0f} | {epochs} | {'yes' if key in front else ''} |")
     return "\n".join(lines) + "\n"
 
 

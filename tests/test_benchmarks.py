@@ -154,6 +154,10 @@ def test_same_recipe_benchmark_runs_and_writes_its_outputs(tmp_path):
     assert table.count("\n| mnist |") == len(results)
     same_recipe.plot(results, tmp_path / "same_recipe.png")
     assert (tmp_path / "same_recipe.png").stat().st_size > 1000
+    cell = {"dataset": "d", "accuracy_mean": 0.9, "fit_seconds": 10.0}
+    cells = {"a": cell, "slower": {**cell, "fit_seconds": 20.0}, "better": {**cell, "accuracy_mean": 0.95},
+             "faster": {**cell, "accuracy_mean": 0.5, "fit_seconds": 1.0}, "other": {**cell, "dataset": "e"}}
+    assert same_recipe.pareto_front(cells) == {"better", "faster", "other"}
     # A later run of another dataset keeps these rows; a rerun of mnist replaces them.
     path = tmp_path / "same_recipe.json"
     path.write_text(json.dumps({"stamps": {"mnist": "first"}, "results": results}))
