@@ -102,7 +102,21 @@ SECTIONS = {
             randomness of the batches, and a sample of weight 0 is left out.
             The loss of a batch is the mean of weight times loss, with the
             weights scaled to a mean of 1 over the training samples. The
-            validation loss and scores are not weighted.""",
+            validation loss and scores are not weighted.
+""",
+    "fit_images_parameter": """        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
+(n_samples, C, H, W)
+            Training images; integers and float64 are converted to ``dtype``.
+            Values are used as given, not rescaled: divide 0..255 pixels by 255.
+""",
+    "fit_labels_parameters": """        y : array-like of shape (n_samples,)
+            Class labels of any type.
+""",
+    "fit_validation_labels_parameter": """        validation_data : tuple (X_val, y_val) or None, default=None
+            Images and labels scored after every epoch (``valid_loss`` and
+            ``valid_acc`` in ``net_.history``). With ``early_stopping`` they
+            replace the ``validation_fraction`` split.
+""",
     "wavpool_parameters": """    hidden_size : int or list of int, default=%(hidden_size)s
         Units of each band layer; a list gives one size per level, finest first.
     hidden_layer_scaling : bool, default=False

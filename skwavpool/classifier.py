@@ -45,18 +45,7 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-(n_samples, C, H, W)
-            Training images; integers and float64 are converted to ``dtype``.
-            Values are used as given, not rescaled: divide 0..255 pixels by 255.
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
-%(sample_weight_parameter)s
-        validation_data : tuple (X_val, y_val) or None, default=None
-            Images and labels scored after every epoch (``valid_loss`` and
-            ``valid_acc`` in ``net_.history``). With ``early_stopping`` they
-            replace the ``validation_fraction`` split.
-
+%(fit_images_parameter)s%(fit_labels_parameters)s%(sample_weight_parameter)s%(fit_validation_labels_parameter)s
         Returns
         -------
         self : object
@@ -458,6 +447,7 @@ class CNNBaselineClassifier(_NetClassifier):
         self.channels = channels
         self.kernel_size = kernel_size
 
+    @fill_doc
     def fit(self, X, y, validation_data=None):
         """Train the network on images ``X`` with labels ``y``, as
         :meth:`WavPoolClassifier.fit` does but without ``sample_weight``.
@@ -468,9 +458,7 @@ class CNNBaselineClassifier(_NetClassifier):
 
         Parameters
         ----------
-        X, y, validation_data
-            As for :meth:`WavPoolClassifier.fit`.
-
+%(fit_images_parameter)s%(fit_labels_parameters)s%(fit_validation_labels_parameter)s
         Returns
         -------
         self : object

@@ -138,16 +138,11 @@ class WavPoolRegressor(WavPoolParams, RegressorMixin, NetEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or \
-(n_samples, C, H, W)
-            Training images; integers and float64 are converted to ``dtype``.
-            Values are used as given, not rescaled: divide 0..255 pixels by 255.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+%(fit_images_parameter)s        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, in any units; :meth:`predict` returns the same shape.
-            They are standardised with their weighted mean and standard
-            deviation.
-%(sample_weight_parameter)s
-        validation_data : tuple (X_val, y_val) or None, default=None
+            They are standardised for training with their mean and standard
+            deviation (weighted by ``sample_weight``).
+%(sample_weight_parameter)s        validation_data : tuple (X_val, y_val) or None, default=None
             Images and targets scored after every epoch (``valid_loss`` and
             ``valid_r2`` in ``net_.history``). With ``early_stopping`` they
             replace the ``validation_fraction`` split.
