@@ -158,6 +158,10 @@ def test_same_recipe_benchmark_runs_and_writes_its_outputs(tmp_path):
     cells = {"a": cell, "slower": {**cell, "fit_seconds": 20.0}, "better": {**cell, "accuracy_mean": 0.95},
              "faster": {**cell, "accuracy_mean": 0.5, "fit_seconds": 1.0}, "other": {**cell, "dataset": "e"}}
     assert same_recipe.pareto_front(cells) == {"better", "faster", "other"}
+    cheaper = same_recipe.run(["mnist"], [0], quick=True, data_dir=None, loader=digits_as, log=lines.append,
+                              same_time_only=True)
+    assert "mnist / CNN (paper), same recipe, same time" in cheaper
+    assert not any("same epochs" in key or "WavPool's parameters" in key for key in cheaper)
     # A later run of another dataset keeps these rows; a rerun of mnist replaces them.
     path = tmp_path / "same_recipe.json"
     path.write_text(json.dumps({"stamps": {"mnist": "first"}, "results": results}))
