@@ -245,6 +245,7 @@ def plot(results, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     names = list(dict.fromkeys(r["dataset"] for r in results.values()))
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4), layout="constrained", squeeze=False)
@@ -253,6 +254,7 @@ def plot(results, path):
             ax.errorbar(r["fit_seconds"], r["accuracy_mean"], yerr=r["accuracy_sd"], fmt="o", capsize=3,
                         label=r["model"])
         ax.set(xscale="log", xlabel="fit time (s)", ylabel="test accuracy", title=name)
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decades only: the minor labels overlap
     axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.savefig(path, dpi=110)
     plt.close(fig)
