@@ -169,7 +169,7 @@ class NetEstimator(BaseEstimator):
             )
             net.initialize()
             # In place: the optimizer keeps the same parameters, now in this dtype.
-            net.module_.to(self._torch_dtype)
+            net.module_.to(getattr(torch, self.dtype))
             if warm:
                 # As scikit-learn's MLPClassifier does: the weights (and here the
                 # history) carry over; the optimizer, the schedule and every
@@ -221,11 +221,7 @@ class NetEstimator(BaseEstimator):
         the mean of ``weight * loss``, an estimate of the weighted mean over the
         training data whatever the batch holds, and unweighted training is
         the case of equal weights."""
-        return torch.from_numpy(weights / weights.mean()).to(self._torch_dtype)
-
-    @property
-    def _torch_dtype(self):
-        return torch.float64 if self.dtype == "float64" else torch.float32
+        return torch.from_numpy(weights / weights.mean()).to(getattr(torch, self.dtype))
 
     def _validation_split(self, y, seed):
         """Positions of the samples kept for training and of those held out for early stopping."""

@@ -109,7 +109,7 @@ SECTIONS = {
             Training images; integers and float64 are converted to ``dtype``.
             Values are used as given, not rescaled: divide 0..255 pixels by 255.
 """,
-    "fit_labels_parameters": """        y : array-like of shape (n_samples,)
+    "fit_labels_parameter": """        y : array-like of shape (n_samples,)
             Class labels of any type.
 """,
     "fit_validation_labels_parameter": """        validation_data : tuple (X_val, y_val) or None, default=None

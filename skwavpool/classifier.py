@@ -45,7 +45,7 @@ class _NetClassifier(ClassifierMixin, NetEstimator):
 
         Parameters
         ----------
-%(fit_images_parameter)s%(fit_labels_parameters)s%(sample_weight_parameter)s%(fit_validation_labels_parameter)s
+%(fit_images_parameter)s%(fit_labels_parameter)s%(sample_weight_parameter)s%(fit_validation_labels_parameter)s
         Returns
         -------
         self : object
@@ -458,7 +458,7 @@ class CNNBaselineClassifier(_NetClassifier):
 
         Parameters
         ----------
-%(fit_images_parameter)s%(fit_labels_parameters)s%(fit_validation_labels_parameter)s
+%(fit_images_parameter)s%(fit_labels_parameter)s%(fit_validation_labels_parameter)s
         Returns
         -------
         self : object
