@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from benchmarks import paper_table, regression, same_recipe
+from benchmarks import paper_table, regression, same_recipe, same_recipe_diagnosis
 
 
 def digits_as(name, data_dir):
@@ -170,3 +170,28 @@ def test_same_recipe_benchmark_runs_and_writes_its_outputs(tmp_path):
     assert stamps == {"mnist": "first", "cifar10": "second"} and len(merged) == 2 * len(results)
     stamps, merged = same_recipe.merge(path, ["mnist"], {}, "third")
     assert stamps == {"mnist": "third"} and merged == {}
+
+
+def test_shifted_images_move_and_fill_with_zeros():
+    image = np.arange(1.0, 17.0).reshape(1, 4, 4)
+    right = same_recipe_diagnosis.shifted(image, 0, 1)
+    assert np.array_equal(right[0, :, 1:], image[0, :, :-1]) and not right[0, :, 0].any()
+    up = same_recipe_diagnosis.shifted(image[None], -2, 0)  # (n, C, H, W)
+    assert np.array_equal(up[0, 0, :2], image[0, 2:]) and not up[0, 0, 2:].any()
+
+
+def test_same_recipe_diagnosis_runs_on_a_validation_split():
+    lines = []
+    results = same_recipe_diagnosis.run(["mnist"], {"hidden 8": {"hidden_size": 8}}, quick=True, data_dir=None,
+                                        loader=digits_as, log=lines.append)
+    assert {r["model"] for r in results.values()} == {
+        "WavPoolClassifier (default)", "CNN (paper), same recipe, same time", "WavPool, hidden 8"}
+    for r in results.values():
+        for key in ("train_accuracy", "val_accuracy", "val_shift1_accuracy", "val_shift2_accuracy"):
+            assert 0 <= r[key] <= 1
+        assert r["fit_seconds"] > 0 and len(lines) == len(results)
+    assert results["mnist / WavPool, hidden 8"]["epochs"] == 2
+    assert same_recipe_diagnosis.markdown(results, "digits").count("\n| mnist |") == len(results)
+    only = same_recipe_diagnosis.run(["mnist"], {"hidden 8": {"hidden_size": 8}}, quick=True, data_dir=None,
+                                     loader=digits_as, log=lines.append, only_variants=True)
+    assert list(only) == ["mnist / WavPool, hidden 8"]
