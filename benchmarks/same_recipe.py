@@ -25,6 +25,11 @@ throughput. Run ``eval "$(benchmarks/fetch_data.sh)"`` first; then
 replaces their rows and keeps the other datasets' rows, each dataset stamped
 with the machine that ran it. ``--quick`` runs small
 subsets for two epochs and writes to ``benchmarks/results/quick/``.
+
+``--variants 'name={"json": params}' ...`` adds rows of ``WavPoolClassifier``
+with those parameters, ``WavPool, name``, on the same seeds: candidates for
+a better default, measured beside it. With ``--only-variants`` a run fits just
+those and adds them to the rows already written.
 """
 
 from __future__ import annotations
@@ -152,14 +157,18 @@ def fit_cell(runs, name, model, estimator, seed, data, log):
     return record
 
 
-def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_time_only=False):
+def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_time_only=False, variants=None,
+        only_variants=False):
     """Every model on every dataset and seed: ``{"dataset / model": summary}``.
 
     A model whose fit has no seed is fitted once: every seed would give the
     same model. ``same_time_only`` leaves out the two CNNs trained for
     WavPool's number of epochs, which cost several times WavPool's fit on a
     CPU; the CNN's time per epoch then comes from a fit of two epochs.
+    ``variants`` (``{name: params}``) adds a ``WavPoolClassifier(**params)``
+    per seed; ``only_variants`` fits those alone.
     """
+    quick_epochs = {"max_epochs": 2} if quick else {}
     results = {}
     for name in names:
         X_train, y_train, X_test, y_test = paper_table.split("B", loader(name, data_dir), quick)
@@ -169,8 +178,13 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
 
         data = X_train, y_train, X_test, y_test
         for seed in seeds:
-            wavpool = fit_cell(runs, name, "WavPoolClassifier (default)",
-                               WavPoolClassifier(**({"max_epochs": 2} if quick else {})), seed, data, log)
+            for variant, params in (variants or {}).items():
+                fit_cell(runs, name, f"WavPool, {variant}", WavPoolClassifier(**{**params, **quick_epochs}),
+                         seed, data, log)
+            if only_variants:
+                continue
+            wavpool = fit_cell(runs, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
+                               seed, data, log)
             cnn = CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **recipe(quick))
             if same_time_only:
                 cnn = fit_and_score(cnn.set_params(max_epochs=2), seed, *data)
@@ -232,12 +246,26 @@ def markdown(results, stamps):
     return "\n".join(lines) + "\n"
 
 
-def merge(path, names, results, stamp_line):
-    """The stamps and results already at ``path`` with those of ``names`` replaced by this run's."""
+def merge(path, names, results, stamp_line, rows_only=False):
+    """The stamps and results already at ``path`` with those of ``names`` replaced by this run's;
+    with ``rows_only``, only this run's rows are replaced or added, and a dataset keeps its stamp."""
     previous = json.loads(path.read_text()) if path.exists() else {"stamps": {}, "results": {}}
+    if rows_only:
+        return {name: stamp_line for name in names} | previous["stamps"], previous["results"] | results
     kept = {key: r for key, r in previous["results"].items() if r["dataset"] not in names}
     stamps = {name: line for name, line in previous["stamps"].items() if name not in names}
     return {name: stamp_line for name in names} | stamps, kept | results
+
+
+def parse_variants(texts):
+    """``{name: params}`` from ``name=json`` texts, as ``--variants`` takes them."""
+    variants = {}
+    for text in texts:
+        name, sep, params = text.partition("=")
+        if not sep:
+            raise SystemExit(f"--variants takes name=json, got {text!r}")
+        variants[name] = json.loads(params)
+    return variants
 
 
 def plot(results, path):
@@ -279,13 +307,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
     parser.add_argument("--same-time-only", action="store_true",
                         help="leave out the CNNs trained for WavPool's epochs (hours on a CPU)")
+    parser.add_argument("--variants", nargs="*", default=[], help="name=json of WavPoolClassifier parameters")
+    parser.add_argument("--only-variants", action="store_true", help="run the variants only")
     args = parser.parse_args(argv)
     seeds = list(range(args.seeds))
-    results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only)
+    results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only,
+                  variants=parse_variants(args.variants), only_variants=args.only_variants)
     out = RESULTS / "quick" if args.quick else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     # A run of some datasets replaces their rows and keeps the others'.
-    stamps, results = merge(out / "same_recipe.json", args.datasets, results, stamp(seeds, args.quick, args.same_time_only))
+    stamps, results = merge(out / "same_recipe.json", args.datasets, results,
+                            stamp(seeds, args.quick, args.same_time_only), rows_only=args.only_variants)
     order = list(paper_table.PAPER)
     results = dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
     stamps = dict(sorted(stamps.items(), key=lambda item: order.index(item[0])))

@@ -120,7 +120,7 @@ def main(argv=None):
     parser.add_argument("--only-variants", action="store_true", help="run the variants only")
     parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
     args = parser.parse_args(argv)
-    variants = {v.split("=", 1)[0]: json.loads(v.split("=", 1)[1]) for v in args.variants}
+    variants = same_recipe.parse_variants(args.variants)
     results = run(args.datasets, variants, args.quick, same_recipe.data_dirs(), only_variants=args.only_variants)
     out = same_recipe.RESULTS / "quick" if args.quick else same_recipe.RESULTS
     out.mkdir(parents=True, exist_ok=True)

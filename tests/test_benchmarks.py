@@ -172,6 +172,24 @@ def test_same_recipe_benchmark_runs_and_writes_its_outputs(tmp_path):
     assert stamps == {"mnist": "third"} and merged == {}
 
 
+def test_same_recipe_variants_add_rows_beside_the_others(tmp_path):
+    variants = same_recipe.parse_variants(['hidden 8={"hidden_size": 8}'])
+    assert variants == {"hidden 8": {"hidden_size": 8}}
+    with pytest.raises(SystemExit, match="name=json"):
+        same_recipe.parse_variants(["hidden 8"])
+    only = same_recipe.run(["mnist"], [0, 1], quick=True, data_dir=None, loader=digits_as, log=[].append,
+                           variants=variants, only_variants=True)
+    assert list(only) == ["mnist / WavPool, hidden 8"]
+    row = only["mnist / WavPool, hidden 8"]
+    assert row["seeds"] == 2 and row["epochs"] == [2, 2] and row["parameters"] < 50_000
+    # Added to the rows already written, which keep their dataset's stamp.
+    path = tmp_path / "same_recipe.json"
+    earlier = {"mnist / WavPoolClassifier (default)": {**row, "model": "WavPoolClassifier (default)"}}
+    path.write_text(json.dumps({"stamps": {"mnist": "first"}, "results": earlier}))
+    stamps, merged = same_recipe.merge(path, ["mnist"], only, "second", rows_only=True)
+    assert stamps == {"mnist": "first"} and list(merged) == [*earlier, *only]
+
+
 def test_shifted_images_move_and_fill_with_zeros():
     image = np.arange(1.0, 17.0).reshape(1, 4, 4)
     right = same_recipe_diagnosis.shifted(image, 0, 1)
