@@ -91,7 +91,7 @@ INCLUDED_RESULTS = {
     "{{ tuning_B }}": (RESULTS / "tuning_B.md", 2, "a tuning search"),
     "{{ regression }}": (RESULTS / "regression.md", 2, "`benchmarks/regression.py`"),
     "{{ same_recipe }}": (RESULTS / "same_recipe.md", 2, "`python -m benchmarks.same_recipe`"),
-    "{{ same_recipe_diagnosis }}": (RESULTS / "same_recipe_diagnosis.md", 2,
+    "{{ same_recipe_diagnosis }}": (RESULTS / "same_recipe_diagnosis.md", 3,
                                     "`python -m benchmarks.same_recipe_diagnosis`"),
     "{{ regression_search }}": (RESULTS / "regression_search.md", 2, "`benchmarks/regression.py --search`"),
 }
