@@ -91,17 +91,28 @@ def scattering_features(image_shape):
     return FunctionTransformer(features)
 
 
+def same_time_cnn(name, wavpool_seconds, cnn_seconds_per_epoch, quick):
+    """The paper's CNN with WavPool's recipe, for the epochs that take WavPool's fit time."""
+    channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+    epochs = max(1, round(wavpool_seconds / cnn_seconds_per_epoch))
+    return CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **{**recipe(quick), "max_epochs": epochs})
+
+
+def by_dataset(results):
+    """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``."""
+    order = list(paper_table.PAPER)
+    return dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
+
+
 def contenders(name, image_shape, n_classes, wavpool_seconds, cnn_seconds_per_epoch, quick, same_time_only=False):
     """The models after WavPool, given WavPool's fit time and the CNN's time per epoch
     (without the CNN of WavPool's parameter count with ``same_time_only``)."""
-    channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+    kernel_size = paper_table.PAPER[name]["cnn"][1]
     same = recipe(quick)
     wavpool_parameters = n_parameters(WavPool(image_shape, n_classes))  # WavPoolClassifier's network
     width = matched_channels(image_shape, n_classes, kernel_size, wavpool_parameters)
-    epochs_in_time = max(1, round(wavpool_seconds / cnn_seconds_per_epoch))
     models = {
-        "CNN (paper), same recipe, same time": CNNBaselineClassifier(
-            channels=channels, kernel_size=kernel_size, **{**same, "max_epochs": epochs_in_time}),
+        "CNN (paper), same recipe, same time": same_time_cnn(name, wavpool_seconds, cnn_seconds_per_epoch, quick),
         f"CNN ({width}, {width}), same recipe, WavPool's parameters": CNNBaselineClassifier(
             channels=(width, width), kernel_size=kernel_size, **same),
         "MLPClassifier on pixels (256 hidden)": MLPClassifier(
@@ -318,9 +329,8 @@ def main(argv=None):
     # A run of some datasets replaces their rows and keeps the others'.
     stamps, results = merge(out / "same_recipe.json", args.datasets, results,
                             stamp(seeds, args.quick, args.same_time_only), rows_only=args.only_variants)
-    order = list(paper_table.PAPER)
-    results = dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
-    stamps = dict(sorted(stamps.items(), key=lambda item: order.index(item[0])))
+    results = by_dataset(results)
+    stamps = {name: stamps[name] for name in paper_table.PAPER if name in stamps}
     (out / "same_recipe.json").write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
     (out / "same_recipe.md").write_text(markdown(results, stamps))
     plot(results, out / "same_recipe.png")

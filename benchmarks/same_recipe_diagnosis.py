@@ -83,20 +83,22 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=pa
         data = X_train, y_train, X_val, y_val
         models = {f"WavPool, {v}": WavPoolClassifier(**{**params, **quick_epochs}) for v, params in variants.items()}
         if not only_variants:
-            wavpool = fit_measured(WavPoolClassifier(**quick_epochs), data, seed)
-            results[f"{name} / WavPoolClassifier (default)"] = wavpool
-            log(f"{name}: WavPoolClassifier (default) {wavpool}")
+            models = {"WavPoolClassifier (default)": WavPoolClassifier(**quick_epochs), **models}
+        for model, estimator in models.items():
+            record = fit_measured(estimator, data, seed)
+            results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
+            log(f"{name}: {model} {record}")
+        if not only_variants:
             channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
             probe = CNNBaselineClassifier(channels=channels, kernel_size=kernel_size,
                                           **{**same_recipe.recipe(quick), "max_epochs": 2})
             per_epoch = fit_measured(probe, data, seed)["fit_seconds"] / 2
-            epochs = max(1, round(wavpool["fit_seconds"] / per_epoch))
-            models["CNN (paper), same recipe, same time"] = CNNBaselineClassifier(
-                channels=channels, kernel_size=kernel_size, **{**same_recipe.recipe(quick), "max_epochs": epochs})
-        for model, estimator in models.items():
-            results[f"{name} / {model}"] = record = fit_measured(estimator, data, seed)
+            wavpool_seconds = results[f"{name} / WavPoolClassifier (default)"]["fit_seconds"]
+            model = "CNN (paper), same recipe, same time"
+            record = fit_measured(same_recipe.same_time_cnn(name, wavpool_seconds, per_epoch, quick), data, seed)
+            results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
             log(f"{name}: {model} {record}")
-    return {key: {"dataset": key.split(" / ")[0], "model": key.split(" / ", 1)[1], **r} for key, r in results.items()}
+    return results
 
 
 def markdown(results, stamp):
@@ -126,9 +128,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     path = out / "same_recipe_diagnosis.json"
     previous = json.loads(path.read_text()) if path.exists() else {"results": {}}
-    results = previous["results"] | results
-    order = list(paper_table.PAPER)
-    results = dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
+    results = same_recipe.by_dataset(previous["results"] | results)
     stamp = same_recipe.stamp([0], args.quick)
     path.write_text(json.dumps({"stamp": stamp, "results": results}, indent=1))
     (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamp))
