@@ -9,7 +9,8 @@ sets), for each dataset and seed:
   batch size, random shifts), for the same number of epochs, and for the
   number of epochs that takes WavPool's fit time on this machine;
 - the CNN with equal channels per convolution, as many as make its parameter
-  count closest to WavPool's, with the same recipe and epochs;
+  count closest to WavPool's, with the same recipe, for WavPool's fit time
+  (the question is which network to train on a given time budget);
 - scikit-learn's ``MLPClassifier`` on the pixels and ``HaarMRDTransformer`` +
   ``LogisticRegression``, as cheap references;
 - kymatio's ``Scattering2D`` (J=2, torch backend) features +
@@ -29,7 +30,9 @@ subsets for two epochs and writes to ``benchmarks/results/quick/``.
 ``--variants 'name={"json": params}' ...`` adds rows of ``WavPoolClassifier``
 with those parameters, ``WavPool, name``, on the same seeds: candidates for
 a better default, measured beside it. With ``--only-variants`` a run fits just
-those and adds them to the rows already written.
+those and adds them to the rows already written. ``--only-matched-cnn`` adds
+the CNN of WavPool's parameter count in the same way, trained for the mean fit
+time of the WavPool rows already written.
 """
 
 from __future__ import annotations
@@ -66,10 +69,31 @@ def recipe(quick):
     return {**params, "max_epochs": 2} if quick else params
 
 
-def matched_channels(image_shape, n_classes, kernel_size, target):
-    """Channels ``c`` of a ``PaperCNN`` with ``(c, c)`` whose parameter count is closest to ``target``."""
+def paper_cnn(name, quick):
+    """The paper's CNN for ``name`` (its channels and kernel) with WavPool's recipe."""
+    channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+    return CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **recipe(quick))
+
+
+def matched_cnn(name, image_shape, n_classes, quick):
+    """The CNN with WavPool's recipe and equal channels per convolution, as many as make its parameter
+    count closest to that of WavPoolClassifier's network."""
+    kernel_size = paper_table.PAPER[name]["cnn"][1]
+    target = n_parameters(WavPool(image_shape, n_classes))
     counts = {c: n_parameters(PaperCNN(image_shape, n_classes, (c, c), kernel_size)) for c in range(1, 129)}
-    return min(counts, key=lambda c: abs(counts[c] - target))
+    width = min(counts, key=lambda c: abs(counts[c] - target))
+    return CNNBaselineClassifier(channels=(width, width), kernel_size=kernel_size, **recipe(quick))
+
+
+def same_time(cnn, wavpool_seconds, cnn_seconds_per_epoch):
+    """``cnn`` for the number of epochs that takes WavPool's fit time."""
+    return clone(cnn).set_params(max_epochs=max(1, round(wavpool_seconds / cnn_seconds_per_epoch)))
+
+
+def by_dataset(results):
+    """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``."""
+    order = list(paper_table.PAPER)
+    return dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
 
 
 def scattering_features(image_shape):
@@ -91,37 +115,14 @@ def scattering_features(image_shape):
     return FunctionTransformer(features)
 
 
-def same_time_cnn(name, wavpool_seconds, cnn_seconds_per_epoch, quick):
-    """The paper's CNN with WavPool's recipe, for the epochs that take WavPool's fit time."""
-    channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
-    epochs = max(1, round(wavpool_seconds / cnn_seconds_per_epoch))
-    return CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **{**recipe(quick), "max_epochs": epochs})
-
-
-def by_dataset(results):
-    """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``."""
-    order = list(paper_table.PAPER)
-    return dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
-
-
-def contenders(name, image_shape, n_classes, wavpool_seconds, cnn_seconds_per_epoch, quick, same_time_only=False):
-    """The models after WavPool, given WavPool's fit time and the CNN's time per epoch
-    (without the CNN of WavPool's parameter count with ``same_time_only``)."""
-    kernel_size = paper_table.PAPER[name]["cnn"][1]
-    same = recipe(quick)
-    wavpool_parameters = n_parameters(WavPool(image_shape, n_classes))  # WavPoolClassifier's network
-    width = matched_channels(image_shape, n_classes, kernel_size, wavpool_parameters)
+def references(image_shape, quick):
+    """The cheap references: an MLP on the pixels and linear models on fixed features."""
     models = {
-        "CNN (paper), same recipe, same time": same_time_cnn(name, wavpool_seconds, cnn_seconds_per_epoch, quick),
-        f"CNN ({width}, {width}), same recipe, WavPool's parameters": CNNBaselineClassifier(
-            channels=(width, width), kernel_size=kernel_size, **same),
         "MLPClassifier on pixels (256 hidden)": MLPClassifier(
             hidden_layer_sizes=(256,), early_stopping=True, max_iter=5 if quick else 200),
         "HaarMRD + LogisticRegression": make_pipeline(
             HaarMRDTransformer(image_shape=image_shape), StandardScaler(), LogisticRegression(max_iter=1000)),
     }
-    if same_time_only:
-        del models[f"CNN ({width}, {width}), same recipe, WavPool's parameters"]
     scattering = scattering_features(image_shape)
     if scattering is not None:
         models["Scattering2D (J=2) + LogisticRegression"] = make_pipeline(
@@ -169,22 +170,28 @@ def fit_cell(runs, name, model, estimator, seed, data, log):
 
 
 def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_time_only=False, variants=None,
-        only_variants=False):
+        only=None, wavpool_seconds=None):
     """Every model on every dataset and seed: ``{"dataset / model": summary}``.
 
     A model whose fit has no seed is fitted once: every seed would give the
-    same model. ``same_time_only`` leaves out the two CNNs trained for
-    WavPool's number of epochs, which cost several times WavPool's fit on a
-    CPU; the CNN's time per epoch then comes from a fit of two epochs.
-    ``variants`` (``{name: params}``) adds a ``WavPoolClassifier(**params)``
-    per seed; ``only_variants`` fits those alone.
+    same model. A CNN trained for WavPool's fit time gets its time per epoch
+    from a fit of two epochs on the same seed (from the fit of WavPool's
+    epochs, for the paper's CNN when that runs). ``same_time_only`` leaves out
+    the paper's CNN trained for WavPool's number of epochs, several times
+    WavPool's fit on a CPU. ``variants`` (``{name: params}``) adds a
+    ``WavPoolClassifier(**params)`` per seed. ``only="variants"`` fits those
+    alone; ``only="matched-cnn"`` fits the CNN of WavPool's parameter count
+    alone, for WavPool's fit time given per dataset in ``wavpool_seconds``.
     """
     quick_epochs = {"max_epochs": 2} if quick else {}
     results = {}
     for name in names:
         X_train, y_train, X_test, y_test = paper_table.split("B", loader(name, data_dir), quick)
         image_shape, n_classes = X_train.shape[1:], len(np.unique(y_train))
-        channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
+        cnns = {} if only == "matched-cnn" else {"CNN (paper), same recipe": paper_cnn(name, quick)}
+        matched = matched_cnn(name, image_shape, n_classes, quick)
+        cnns["CNN ({}, {}), WavPool's parameters, same recipe".format(*matched.channels)] = matched
+        cheap = {} if only else references(image_shape, quick)
         runs = {}
 
         data = X_train, y_train, X_test, y_test
@@ -192,18 +199,21 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
             for variant, params in (variants or {}).items():
                 fit_cell(runs, name, f"WavPool, {variant}", WavPoolClassifier(**{**params, **quick_epochs}),
                          seed, data, log)
-            if only_variants:
+            if only == "variants":
                 continue
-            wavpool = fit_cell(runs, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
-                               seed, data, log)
-            cnn = CNNBaselineClassifier(channels=channels, kernel_size=kernel_size, **recipe(quick))
-            if same_time_only:
-                cnn = fit_and_score(cnn.set_params(max_epochs=2), seed, *data)
+            if only == "matched-cnn":
+                seconds = wavpool_seconds[name]
             else:
-                cnn = fit_cell(runs, name, "CNN (paper), same recipe, same epochs", cnn, seed, data, log)
-            later = contenders(name, image_shape, n_classes, wavpool["fit_seconds"],
-                               cnn["fit_seconds"] / cnn["epochs"], quick, same_time_only)
-            for model, estimator in later.items():
+                seconds = fit_cell(runs, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
+                                   seed, data, log)["fit_seconds"]
+            for label, cnn in cnns.items():
+                if cnn is not matched and not same_time_only:
+                    timing = fit_cell(runs, name, f"{label}, same epochs", clone(cnn), seed, data, log)
+                else:
+                    timing = fit_and_score(clone(cnn).set_params(max_epochs=2), seed, *data)
+                fit_cell(runs, name, f"{label}, same time",
+                         same_time(cnn, seconds, timing["fit_seconds"] / timing["epochs"]), seed, data, log)
+            for model, estimator in cheap.items():
                 if seed == seeds[0] or seeded(estimator):
                     fit_cell(runs, name, model, clone(estimator), seed, data, log)
         for model, model_runs in runs.items():
@@ -224,7 +234,7 @@ def stamp(seeds, quick, same_time_only=False):
     return (f"{device}, {torch.get_num_threads()} torch threads; Python {platform.python_version()}, torch "
             f"{torch.__version__}, scikit-learn {sklearn.__version__}; {len(seeds)} seed{'s' * (len(seeds) > 1)}"
             f"{', quick: small subsets, 2 epochs' if quick else ''}"
-            f"{'; without the CNNs trained for as many epochs as WavPool (--same-time-only)' if same_time_only else ''}")
+            f"{'; without the CNN trained for as many epochs as WavPool (--same-time-only)' if same_time_only else ''}")
 
 
 def pareto_front(results):
@@ -266,6 +276,15 @@ def merge(path, names, results, stamp_line, rows_only=False):
     kept = {key: r for key, r in previous["results"].items() if r["dataset"] not in names}
     stamps = {name: line for name, line in previous["stamps"].items() if name not in names}
     return {name: stamp_line for name in names} | stamps, kept | results
+
+
+def recorded_seconds(path, names):
+    """WavPool's mean fit time per dataset in the results at ``path``, for the CNN rows added later."""
+    results = json.loads(path.read_text())["results"] if path.exists() else {}
+    missing = [name for name in names if f"{name} / WavPoolClassifier (default)" not in results]
+    if missing:
+        raise SystemExit(f"--only-matched-cnn needs WavPool's rows in {path}; none for {', '.join(missing)}")
+    return {name: results[f"{name} / WavPoolClassifier (default)"]["fit_seconds"] for name in names}
 
 
 def parse_variants(texts):
@@ -317,18 +336,24 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
     parser.add_argument("--same-time-only", action="store_true",
-                        help="leave out the CNNs trained for WavPool's epochs (hours on a CPU)")
+                        help="leave out the paper's CNN trained for WavPool's epochs (hours on a CPU)")
     parser.add_argument("--variants", nargs="*", default=[], help="name=json of WavPoolClassifier parameters")
-    parser.add_argument("--only-variants", action="store_true", help="run the variants only")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--only-variants", dest="only", action="store_const", const="variants",
+                      help="run the variants only")
+    only.add_argument("--only-matched-cnn", dest="only", action="store_const", const="matched-cnn",
+                      help="run the CNN of WavPool's parameter count only, for the fit time of the WavPool rows "
+                           "already written")
     args = parser.parse_args(argv)
     seeds = list(range(args.seeds))
-    results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only,
-                  variants=parse_variants(args.variants), only_variants=args.only_variants)
     out = RESULTS / "quick" if args.quick else RESULTS
+    wavpool_seconds = recorded_seconds(out / "same_recipe.json", args.datasets) if args.only == "matched-cnn" else None
+    results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only,
+                  variants=parse_variants(args.variants), only=args.only, wavpool_seconds=wavpool_seconds)
     out.mkdir(parents=True, exist_ok=True)
     # A run of some datasets replaces their rows and keeps the others'.
     stamps, results = merge(out / "same_recipe.json", args.datasets, results,
-                            stamp(seeds, args.quick, args.same_time_only), rows_only=args.only_variants)
+                            stamp(seeds, args.quick, args.same_time_only), rows_only=args.only is not None)
     results = by_dataset(results)
     stamps = {name: stamps[name] for name in paper_table.PAPER if name in stamps}
     (out / "same_recipe.json").write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))

@@ -33,10 +33,11 @@ import json
 import time
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from benchmarks import paper_table, same_recipe
-from skwavpool import CNNBaselineClassifier, WavPoolClassifier
+from skwavpool import WavPoolClassifier
 
 #: Translations of the validation images, in pixels.
 SHIFTS = (1, 2)
@@ -89,13 +90,11 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=pa
             results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
             log(f"{name}: {model} {record}")
         if not only_variants:
-            channels, kernel_size, _ = paper_table.PAPER[name]["cnn"]
-            probe = CNNBaselineClassifier(channels=channels, kernel_size=kernel_size,
-                                          **{**same_recipe.recipe(quick), "max_epochs": 2})
-            per_epoch = fit_measured(probe, data, seed)["fit_seconds"] / 2
+            cnn = same_recipe.paper_cnn(name, quick)
+            per_epoch = fit_measured(clone(cnn).set_params(max_epochs=2), data, seed)["fit_seconds"] / 2
             wavpool_seconds = results[f"{name} / WavPoolClassifier (default)"]["fit_seconds"]
             model = "CNN (paper), same recipe, same time"
-            record = fit_measured(same_recipe.same_time_cnn(name, wavpool_seconds, per_epoch, quick), data, seed)
+            record = fit_measured(same_recipe.same_time(cnn, wavpool_seconds, per_epoch), data, seed)
             results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
             log(f"{name}: {model} {record}")
     return results
