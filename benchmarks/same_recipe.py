@@ -188,9 +188,12 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
     for name in names:
         X_train, y_train, X_test, y_test = paper_table.split("B", loader(name, data_dir), quick)
         image_shape, n_classes = X_train.shape[1:], len(np.unique(y_train))
-        cnns = {} if only == "matched-cnn" else {"CNN (paper), same recipe": paper_cnn(name, quick)}
-        matched = matched_cnn(name, image_shape, n_classes, quick)
-        cnns["CNN ({}, {}), WavPool's parameters, same recipe".format(*matched.channels)] = matched
+        cnns = {}  # a variants-only run needs none
+        if only is None:
+            cnns["CNN (paper), same recipe"] = paper_cnn(name, quick)
+        if only in (None, "matched-cnn"):
+            matched = matched_cnn(name, image_shape, n_classes, quick)
+            cnns["CNN ({}, {}), WavPool's parameters, same recipe".format(*matched.channels)] = matched
         cheap = {} if only else references(image_shape, quick)
         runs = {}
 
@@ -207,7 +210,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
                 seconds = fit_cell(runs, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
                                    seed, data, log)["fit_seconds"]
             for label, cnn in cnns.items():
-                if cnn is not matched and not same_time_only:
+                if label == "CNN (paper), same recipe" and not same_time_only:
                     timing = fit_cell(runs, name, f"{label}, same epochs", clone(cnn), seed, data, log)
                 else:
                     timing = fit_and_score(clone(cnn).set_params(max_epochs=2), seed, *data)
