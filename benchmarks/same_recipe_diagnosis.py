@@ -33,7 +33,6 @@ import json
 import time
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from benchmarks import paper_table, same_recipe
@@ -91,7 +90,7 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=pa
             log(f"{name}: {model} {record}")
         if not only_variants:
             cnn = same_recipe.paper_cnn(name, quick)
-            per_epoch = fit_measured(clone(cnn).set_params(max_epochs=2), data, seed)["fit_seconds"] / 2
+            per_epoch = same_recipe.seconds_per_epoch(cnn, seed, X_train, y_train)
             wavpool_seconds = results[f"{name} / WavPoolClassifier (default)"]["fit_seconds"]
             model = "CNN (paper), same recipe, same time"
             record = fit_measured(same_recipe.same_time(cnn, wavpool_seconds, per_epoch), data, seed)
