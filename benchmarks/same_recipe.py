@@ -32,15 +32,18 @@ with those parameters, ``WavPool, name``, on the same seeds: candidates for
 a better default, measured beside it. With ``--only-variants`` a run fits just
 those and adds them to the rows already written. ``--only-matched-cnn`` adds
 the CNN of WavPool's parameter count in the same way, trained for the mean fit
-time of the WavPool rows already written.
+time of the WavPool rows already written. ``--replot`` fits nothing and
+rewrites the table and the plot from the ``.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -98,10 +101,25 @@ def same_time(cnn, wavpool_seconds, cnn_seconds_per_epoch):
     return clone(cnn).set_params(max_epochs=max(1, round(wavpool_seconds / cnn_seconds_per_epoch)))
 
 
+def kind(model):
+    """A row's model without the CNN's width, which differs per dataset: one colour and legend entry."""
+    return re.sub(r"^CNN \(\d+, \d+\)", "CNN (w, w)", model)
+
+
+#: The order of the rows within a dataset, by the start of their model's label; anything else comes last.
+ROW_ORDER = ("WavPoolClassifier", "WavPool,", "CNN (paper)", "CNN (w, w)", "MLPClassifier", "HaarMRD", "Scattering2D")
+
+
 def by_dataset(results):
-    """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``."""
-    order = list(paper_table.PAPER)
-    return dict(sorted(results.items(), key=lambda item: order.index(item[1]["dataset"])))
+    """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``, then by ``ROW_ORDER``."""
+    datasets = list(paper_table.PAPER)
+
+    def rank(item):
+        model = kind(item[1]["model"])
+        return (datasets.index(item[1]["dataset"]),
+                next((i for i, start in enumerate(ROW_ORDER) if model.startswith(start)), len(ROW_ORDER)))
+
+    return dict(sorted(results.items(), key=rank))
 
 
 def scattering_features(image_shape):
@@ -267,7 +285,8 @@ def markdown(results, stamps):
               "| predictions/s | epochs | Pareto front |")
     note = ("Models without a seed (fixed features + lbfgs) are fitted once: every seed gives the same model. "
             "A model is on the Pareto front when no other model of its dataset is at least as accurate "
-            "(mean test accuracy) in at most its fit time.")
+            "(mean test accuracy) in at most its fit time. In the plot, CNN (w, w) is the CNN of WavPool's "
+            "parameter count, whose width the table gives.")
     lines += ["", note, "", header, "|---|---|---:|---:|---:|---:|---:|---|:---:|"]
     front = pareto_front(results)
     for key, r in results.items():
@@ -317,14 +336,21 @@ def plot(results, path):
     import matplotlib.ticker
 
     names = list(dict.fromkeys(r["dataset"] for r in results.values()))
-    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4), layout="constrained", squeeze=False)
+    kinds = list(dict.fromkeys(kind(r["model"]) for r in results.values()))
+    colours = dict(zip(kinds, itertools.cycle(plt.get_cmap("tab10").colors)))
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 4.8), layout="constrained", squeeze=False)
     for ax, name in zip(axes[0], names):
         for r in (r for r in results.values() if r["dataset"] == name):
             ax.errorbar(r["fit_seconds"], r["accuracy_mean"], yerr=r["accuracy_sd"], fmt="o", capsize=3,
-                        label=r["model"])
+                        color=colours[kind(r["model"])], label=kind(r["model"]))
         ax.set(xscale="log", xlabel="fit time (s)", ylabel="test accuracy", title=name)
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # decades only: the minor labels overlap
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    # One legend for every panel: a model has the same colour in each.
+    handles = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=4, fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -355,9 +381,15 @@ def main(argv=None):
     only.add_argument("--only-matched-cnn", dest="only", action="store_const", const="matched-cnn",
                       help="run the CNN of WavPool's parameter count only, for the fit time of the WavPool rows "
                            "already written")
+    only.add_argument("--replot", action="store_true",
+                      help="fit nothing: rewrite the table and the plot from the .json already written")
     args = parser.parse_args(argv)
     seeds = list(range(args.seeds))
     out = RESULTS / "quick" if args.quick else RESULTS
+    if args.replot:
+        recorded = json.loads((out / "same_recipe.json").read_text())
+        write(out, recorded["stamps"], by_dataset(recorded["results"]))
+        return
     wavpool_seconds = recorded_seconds(out / "same_recipe.json", args.datasets) if args.only == "matched-cnn" else None
     results = run(args.datasets, seeds, args.quick, data_dirs(), same_time_only=args.same_time_only,
                   variants=parse_variants(args.variants), only=args.only, wavpool_seconds=wavpool_seconds)
@@ -365,8 +397,12 @@ def main(argv=None):
     # A run of some datasets replaces their rows and keeps the others'.
     stamps, results = merge(out / "same_recipe.json", args.datasets, results,
                             stamp(seeds, args.quick, args.same_time_only), rows_only=args.only is not None)
-    results = by_dataset(results)
     stamps = {name: stamps[name] for name in paper_table.PAPER if name in stamps}
+    write(out, stamps, by_dataset(results))
+
+
+def write(out, stamps, results):
+    """``same_recipe.json``, ``.md`` and ``.png`` in ``out``; the table also to stdout."""
     (out / "same_recipe.json").write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
     (out / "same_recipe.md").write_text(markdown(results, stamps))
     plot(results, out / "same_recipe.png")

@@ -206,6 +206,26 @@ def test_same_recipe_adds_the_matched_cnn_for_the_recorded_wavpool_time(tmp_path
     assert all(epochs >= 1 for epochs in cnn["epochs"])
 
 
+def test_same_recipe_orders_rows_and_replots_from_the_json(tmp_path, monkeypatch):
+    def row(dataset, model):
+        return {"dataset": dataset, "model": model, "accuracies": [0.9], "accuracy_mean": 0.9, "accuracy_sd": 0.0,
+                "fit_seconds": 10.0, "predict_per_second": 100.0, "parameters": 1000.0, "epochs": [2], "seeds": 1}
+
+    models = ["HaarMRD + LogisticRegression", "CNN (53, 53), WavPool's parameters, same recipe, same time",
+              "WavPool, dropout 0.25", "CNN (paper), same recipe, same time", "WavPoolClassifier (default)"]
+    rows = {f"{d} / {m}": row(d, m) for d in ("cifar10", "mnist") for m in models}
+    ordered = [(r["dataset"], same_recipe.kind(r["model"])) for r in same_recipe.by_dataset(rows).values()]
+    kinds = ["WavPoolClassifier (default)", "WavPool, dropout 0.25", "CNN (paper), same recipe, same time",
+             "CNN (w, w), WavPool's parameters, same recipe, same time", "HaarMRD + LogisticRegression"]
+    assert ordered == [("mnist", k) for k in kinds] + [("cifar10", k) for k in kinds]
+    monkeypatch.setattr(same_recipe, "RESULTS", tmp_path)
+    (tmp_path / "same_recipe.json").write_text(json.dumps({"stamps": {"mnist": "a run"}, "results": rows}))
+    same_recipe.main(["--replot"])
+    table = (tmp_path / "same_recipe.md").read_text()
+    assert table.index("WavPoolClassifier (default)") < table.index("HaarMRD") and "- mnist: a run" in table
+    assert (tmp_path / "same_recipe.png").stat().st_size > 1000
+
+
 def test_shifted_images_move_and_fill_with_zeros():
     image = np.arange(1.0, 17.0).reshape(1, 4, 4)
     right = same_recipe_diagnosis.shifted(image, 0, 1)
