@@ -110,16 +110,16 @@ def kind(model):
 ROW_ORDER = ("WavPoolClassifier", "WavPool,", "CNN (paper)", "CNN (w, w)", "MLPClassifier", "HaarMRD", "Scattering2D")
 
 
+def row_rank(result):
+    """``(dataset, model)`` ranks of a row: its dataset's in ``paper_table.PAPER``, its model's in ``ROW_ORDER``."""
+    model = kind(result["model"])
+    return (list(paper_table.PAPER).index(result["dataset"]),
+            next((i for i, start in enumerate(ROW_ORDER) if model.startswith(start)), len(ROW_ORDER)))
+
+
 def by_dataset(results):
     """``results`` ordered by their dataset, in the order of ``paper_table.PAPER``, then by ``ROW_ORDER``."""
-    datasets = list(paper_table.PAPER)
-
-    def rank(item):
-        model = kind(item[1]["model"])
-        return (datasets.index(item[1]["dataset"]),
-                next((i for i, start in enumerate(ROW_ORDER) if model.startswith(start)), len(ROW_ORDER)))
-
-    return dict(sorted(results.items(), key=rank))
+    return dict(sorted(results.items(), key=lambda item: row_rank(item[1])))
 
 
 def scattering_features(image_shape):

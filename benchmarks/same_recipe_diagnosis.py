@@ -18,9 +18,12 @@ WavPool's recipe for the epochs that take WavPool's fit time (measured, as in
 ``same_recipe.py``, from a fit of two epochs), and the WavPool variants named
 with ``--variants`` (``name=json`` of parameters, e.g.
 ``'h256={"hidden_size": 256}'``), the candidates for a better default.
+``--n-train N`` fits them on a stratified subset of N of the 50,000 training
+images, validating on the same 10,000 images: whether a candidate also holds
+on smaller training sets.
 
 Run: ``eval "$(benchmarks/fetch_data.sh)"; python -m benchmarks.same_recipe_diagnosis
-[--datasets ...] [--variants ...] [--only-variants]``; writes
+[--datasets ...] [--variants ...] [--only-variants] [--n-train N]``; writes
 ``benchmarks/results/same_recipe_diagnosis.md`` and ``.json``, replacing the
 rows of the models it runs and keeping the others (``--quick``: small subsets,
 two epochs, to ``benchmarks/results/quick/``).
@@ -70,8 +73,10 @@ def fit_measured(model, data, seed):
     return {"fit_seconds": seconds, "epochs": len(model.net_.history), **measure(model, *data)}
 
 
-def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=paper_table.load, log=print):
-    """``{"dataset / model": record}`` for the models on the datasets."""
+def run(names, variants, quick, data_dir, seed=0, only_variants=False, n_train=None, loader=paper_table.load,
+        log=print):
+    """``{"dataset / training images / model": record}`` for the models on the datasets; ``n_train``
+    fits on that many of the training images (a stratified subset), validating on the same validation images."""
     results = {}
     quick_epochs = {"max_epochs": 2} if quick else {}
     for name in names:
@@ -80,21 +85,25 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=pa
             X, y = X[:1300], y[:1300]
         X_train, X_val, y_train, y_val = train_test_split(
             X, y, test_size=300 if quick else 10000, stratify=y, random_state=0)
+        if n_train:
+            X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=n_train, stratify=y_train,
+                                                      random_state=0)
         data = X_train, y_train, X_val, y_val
+        size = {"dataset": name, "training_images": len(X_train)}
         models = {f"WavPool, {v}": WavPoolClassifier(**{**params, **quick_epochs}) for v, params in variants.items()}
         if not only_variants:
             models = {"WavPoolClassifier (default)": WavPoolClassifier(**quick_epochs), **models}
         for model, estimator in models.items():
             record = fit_measured(estimator, data, seed)
-            results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
+            results[f"{name} / {len(X_train)} / {model}"] = {**size, "model": model, **record}
             log(f"{name}: {model} {record}")
         if not only_variants:
             cnn = same_recipe.paper_cnn(name, quick)
             per_epoch = same_recipe.seconds_per_epoch(cnn, seed, X_train, y_train)
-            wavpool_seconds = results[f"{name} / WavPoolClassifier (default)"]["fit_seconds"]
+            wavpool_seconds = results[f"{name} / {len(X_train)} / WavPoolClassifier (default)"]["fit_seconds"]
             model = "CNN (paper), same recipe, same time"
             record = fit_measured(same_recipe.same_time(cnn, wavpool_seconds, per_epoch), data, seed)
-            results[f"{name} / {model}"] = {"dataset": name, "model": model, **record}
+            results[f"{name} / {len(X_train)} / {model}"] = {**size, "model": model, **record}
             log(f"{name}: {model} {record}")
     return results
 
@@ -102,12 +111,15 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, loader=pa
 def markdown(results, stamp):
     lines = ["# Why the CNN with WavPool's recipe wins: a diagnosis on validation data", "",
              (f"{stamp}. Each canonical training set split into 50,000 training and 10,000 validation images "
-              "(stratified, seed 0); no test set is used. Shifted: the validation images translated by that "
+              "(stratified, seed 0); no test set is used. Rows with fewer training images fit on a stratified "
+              "subset of those 50,000 (seed 0). Shifted: the validation images translated by that "
               "many pixels, zero-filled, the mean over the four directions."), "",
-             "| dataset | model | train accuracy | validation | shifted 1 px | shifted 2 px | fit time (s) | epochs |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             ("| dataset | training images | model | train accuracy | validation | shifted 1 px | shifted 2 px "
+              "| fit time (s) | epochs |"),
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in results.values():
-        lines.append(f"| {r['dataset']} | {r['model']} | {r['train_accuracy']:.4f} | {r['val_accuracy']:.4f} | "
+        lines.append(f"| {r['dataset']} | {r['training_images']:,} | {r['model']} | {r['train_accuracy']:.4f} | "
+                     f"{r['val_accuracy']:.4f} | "
                      f"{r['val_shift1_accuracy']:.4f} | {r['val_shift2_accuracy']:.4f} | "
                      f"{r['fit_seconds']:.0f} | {r['epochs']} |")
     return "\n".join(lines) + "\n"
@@ -118,15 +130,19 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist"], choices=list(paper_table.PAPER))
     parser.add_argument("--variants", nargs="*", default=[], help="name=json of WavPoolClassifier parameters")
     parser.add_argument("--only-variants", action="store_true", help="run the variants only")
+    parser.add_argument("--n-train", type=int, help="fit on this many of the 50,000 training images")
     parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
     args = parser.parse_args(argv)
     variants = same_recipe.parse_variants(args.variants)
-    results = run(args.datasets, variants, args.quick, same_recipe.data_dirs(), only_variants=args.only_variants)
+    results = run(args.datasets, variants, args.quick, same_recipe.data_dirs(), only_variants=args.only_variants,
+                  n_train=args.n_train)
     out = same_recipe.RESULTS / "quick" if args.quick else same_recipe.RESULTS
     out.mkdir(parents=True, exist_ok=True)
     path = out / "same_recipe_diagnosis.json"
     previous = json.loads(path.read_text()) if path.exists() else {"results": {}}
-    results = same_recipe.by_dataset(previous["results"] | results)
+    # Each dataset's rows, the most training images first.
+    results = dict(sorted((previous["results"] | results).items(), key=lambda item: (
+        same_recipe.row_rank(item[1])[0], -item[1]["training_images"], same_recipe.row_rank(item[1])[1])))
     stamp = same_recipe.stamp([0], args.quick)
     path.write_text(json.dumps({"stamp": stamp, "results": results}, indent=1))
     (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamp))

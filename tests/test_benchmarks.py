@@ -244,8 +244,9 @@ def test_same_recipe_diagnosis_runs_on_a_validation_split():
         for key in ("train_accuracy", "val_accuracy", "val_shift1_accuracy", "val_shift2_accuracy"):
             assert 0 <= r[key] <= 1
         assert r["fit_seconds"] > 0 and len(lines) == len(results)
-    assert results["mnist / WavPool, hidden 8"]["epochs"] == 2
-    assert same_recipe_diagnosis.markdown(results, "digits").count("\n| mnist |") == len(results)
+    assert results["mnist / 1000 / WavPool, hidden 8"]["epochs"] == 2
+    assert same_recipe_diagnosis.markdown(results, "digits").count("\n| mnist | 1,000 |") == len(results)
     only = same_recipe_diagnosis.run(["mnist"], {"hidden 8": {"hidden_size": 8}}, quick=True, data_dir=None,
-                                     loader=digits_as, log=lines.append, only_variants=True)
-    assert list(only) == ["mnist / WavPool, hidden 8"]
+                                     loader=digits_as, log=lines.append, only_variants=True, n_train=500)
+    assert list(only) == ["mnist / 500 / WavPool, hidden 8"]
+    assert only["mnist / 500 / WavPool, hidden 8"]["training_images"] == 500
