@@ -3,9 +3,10 @@
 ``same_recipe.py`` finds the paper's CNN, trained with WavPool's recipe for
 WavPool's fit time, more accurate than ``WavPoolClassifier`` on MNIST and
 Fashion-MNIST. This script looks for the reason without touching a test set:
-each dataset's canonical training set is split into 50,000 training and 10,000
-validation images (stratified, a fixed seed), and every model is fitted on the
-former and measured on both:
+each dataset's canonical training set is split into 10,000 validation images
+and the rest (50,000 for MNIST and Fashion-MNIST, 40,000 for CIFAR-10) for
+training (stratified, a fixed seed), and every model is fitted on the latter and
+measured on both:
 
 - accuracy on the (unshifted) training images: how well the model fits;
 - accuracy on the validation images: how well it generalises;
@@ -18,7 +19,7 @@ WavPool's recipe for the epochs that take WavPool's fit time (measured, as in
 ``same_recipe.py``, from a fit of two epochs), and the WavPool variants named
 with ``--variants`` (``name=json`` of parameters, e.g.
 ``'h256={"hidden_size": 256}'``), the candidates for a better default.
-``--n-train N`` fits them on a stratified subset of N of the 50,000 training
+``--n-train N`` fits them on a stratified subset of N of the training
 images, validating on the same 10,000 images: whether a candidate also holds
 on smaller training sets.
 
@@ -110,9 +111,9 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, n_train=N
 
 def markdown(results, stamp):
     lines = ["# Why the CNN with WavPool's recipe wins: a diagnosis on validation data", "",
-             (f"{stamp}. Each canonical training set split into 50,000 training and 10,000 validation images "
+             (f"{stamp}. Each canonical training set split into 10,000 validation images and the rest for training "
               "(stratified, seed 0); no test set is used. Rows with fewer training images fit on a stratified "
-              "subset of those 50,000 (seed 0). Shifted: the validation images translated by that "
+              "subset of the rest (seed 0). Shifted: the validation images translated by that "
               "many pixels, zero-filled, the mean over the four directions."), "",
              ("| dataset | training images | model | train accuracy | validation | shifted 1 px | shifted 2 px "
               "| fit time (s) | epochs |"),
@@ -130,7 +131,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["mnist", "fashion-mnist"], choices=list(paper_table.PAPER))
     parser.add_argument("--variants", nargs="*", default=[], help="name=json of WavPoolClassifier parameters")
     parser.add_argument("--only-variants", action="store_true", help="run the variants only")
-    parser.add_argument("--n-train", type=int, help="fit on this many of the 50,000 training images")
+    parser.add_argument("--n-train", type=int, help="fit on this many of the training images")
     parser.add_argument("--quick", action="store_true", help="small subsets, 2 epochs, to results/quick/")
     args = parser.parse_args(argv)
     variants = same_recipe.parse_variants(args.variants)
