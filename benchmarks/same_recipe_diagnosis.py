@@ -90,23 +90,27 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, n_train=N
             X_train, _, y_train, _ = train_test_split(X_train, y_train, train_size=n_train, stratify=y_train,
                                                       random_state=0)
         data = X_train, y_train, X_val, y_val
-        size = {"dataset": name, "training_images": len(X_train)}
-        models = {f"WavPool, {v}": WavPoolClassifier(**{**params, **quick_epochs}) for v, params in variants.items()}
         if not only_variants:
-            models = {"WavPoolClassifier (default)": WavPoolClassifier(**quick_epochs), **models}
-        for model, estimator in models.items():
-            record = fit_measured(estimator, data, seed)
-            results[f"{name} / {len(X_train)} / {model}"] = {**size, "model": model, **record}
-            log(f"{name}: {model} {record}")
+            wavpool = fit_row(results, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
+                              data, seed, log)
+        for variant, params in variants.items():
+            fit_row(results, name, f"WavPool, {variant}", WavPoolClassifier(**{**params, **quick_epochs}),
+                    data, seed, log)
         if not only_variants:
             cnn = same_recipe.paper_cnn(name, quick)
             per_epoch = same_recipe.seconds_per_epoch(cnn, seed, X_train, y_train)
-            wavpool_seconds = results[f"{name} / {len(X_train)} / WavPoolClassifier (default)"]["fit_seconds"]
-            model = "CNN (paper), same recipe, same time"
-            record = fit_measured(same_recipe.same_time(cnn, wavpool_seconds, per_epoch), data, seed)
-            results[f"{name} / {len(X_train)} / {model}"] = {**size, "model": model, **record}
-            log(f"{name}: {model} {record}")
+            fit_row(results, name, "CNN (paper), same recipe, same time",
+                    same_recipe.same_time(cnn, wavpool["fit_seconds"], per_epoch), data, seed, log)
     return results
+
+
+def fit_row(results, name, model, estimator, data, seed, log):
+    """Fit and measure one model, adding its row to ``results``."""
+    record = fit_measured(estimator, data, seed)
+    n = len(data[0])
+    results[f"{name} / {n} / {model}"] = {"dataset": name, "training_images": n, "model": model, **record}
+    log(f"{name}: {model} {record}")
+    return record
 
 
 def markdown(results, stamp):
@@ -141,9 +145,11 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     path = out / "same_recipe_diagnosis.json"
     previous = json.loads(path.read_text()) if path.exists() else {"results": {}}
-    # Each dataset's rows, the most training images first.
-    results = dict(sorted((previous["results"] | results).items(), key=lambda item: (
-        same_recipe.row_rank(item[1])[0], -item[1]["training_images"], same_recipe.row_rank(item[1])[1])))
+    def rank(item):  # each dataset's rows, the most training images first
+        dataset, model = same_recipe.row_rank(item[1])
+        return dataset, -item[1]["training_images"], model
+
+    results = dict(sorted((previous["results"] | results).items(), key=rank))
     stamp = same_recipe.stamp([0], args.quick)
     path.write_text(json.dumps({"stamp": stamp, "results": results}, indent=1))
     (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamp))
