@@ -65,6 +65,15 @@ def test_a_partial_run_only_runs_the_named_models():
     assert list(results) == ["mnist / MLP (paper)"]
 
 
+def test_wavpool_epochs_shortens_our_default_only():
+    results = paper_table.run(
+        "B", ["mnist"], seeds=1, quick=True, data_dir=None, only=["MLP (paper)", "WavPool (skwavpool default)"],
+        loader=digits_as, log=lambda line: None, wavpool_epochs=2,
+    )
+    assert results["mnist / WavPool (skwavpool default)"]["epochs"] == 2
+    assert results["mnist / MLP (paper)"]["epochs"] == 3  # --quick's epochs, shorter than its patience
+
+
 def test_protocol_b_trains_our_default_as_shipped_and_stops_the_others_early():
     models = paper_table.models("mnist", "B", 120)
     for name in ("WavPool (skwavpool default)", "WavPool (skwavpool default, no shift)"):
