@@ -211,7 +211,7 @@ class WavPoolClassifier(WavPoolParams, _NetClassifier):
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="leaky_relu",
-        dropout=0.5,
+        dropout=0.25,
         mode="reflect",
         optimizer="adamw",
         lr=3e-3,

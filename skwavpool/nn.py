@@ -383,7 +383,7 @@ class WavPool(WavPoolBlock):
     hidden_layer_scaling, levels, normalize_levels, approximation, pooling, \
 pooling_kernel, ceil_mode, activation : see :class:`WavPoolBlock`
         The block's parameters, with the same defaults.
-    dropout : float, default=0.5
+    dropout : float, default=0.25
         Dropout rate on the block's features, before the output layer.
     mode : str, default="reflect"
         Signal extension for odd image sides, as in :class:`WavPoolBlock`.
@@ -426,7 +426,7 @@ pooling_kernel, ceil_mode, activation : see :class:`WavPoolBlock`
         pooling_kernel=(4, 1, 1),
         ceil_mode=True,
         activation="leaky_relu",
-        dropout=0.5,
+        dropout=0.25,
         mode="reflect",
     ):
         super().__init__(
