@@ -1,5 +1,6 @@
 """The paper-table benchmark's code paths, on digits, so that it cannot silently rot."""
 
+import functools
 import json
 
 import numpy as np
@@ -213,6 +214,26 @@ def test_same_recipe_adds_the_matched_cnn_for_the_recorded_wavpool_time(tmp_path
     [(key, cnn)] = only.items()
     assert "WavPool's parameters, same recipe, same time" in key and cnn["seeds"] == 2
     assert all(epochs >= 1 for epochs in cnn["epochs"])
+
+
+def test_same_recipe_adds_the_same_epochs_cnn_and_says_so_in_the_stamp(tmp_path, monkeypatch):
+    monkeypatch.setattr(same_recipe, "RESULTS", tmp_path)
+    monkeypatch.setattr(same_recipe, "data_dirs", lambda: None)
+    monkeypatch.setattr(same_recipe, "run", functools.partial(same_recipe.run, loader=digits_as, log=[].append))
+    row = {"dataset": "mnist", "model": "WavPoolClassifier (default)", "accuracies": [0.9], "accuracy_mean": 0.9,
+           "accuracy_sd": 0.0, "fit_seconds": 10.0, "predict_per_second": 100.0, "parameters": 1000.0,
+           "epochs": [2], "seeds": 1}
+    earlier = same_recipe.stamp([0], quick=True, same_time_only=True)
+    (tmp_path / "quick").mkdir()
+    (tmp_path / "quick" / "same_recipe.json").write_text(json.dumps(
+        {"stamps": {"mnist": earlier}, "results": {"mnist / WavPoolClassifier (default)": row}}))
+    same_recipe.main(["--datasets", "mnist", "--seeds", "1", "--quick", "--only-same-epochs-cnn"])
+    written = json.loads((tmp_path / "quick" / "same_recipe.json").read_text())
+    assert list(written["results"]) == ["mnist / WavPoolClassifier (default)",
+                                        "mnist / CNN (paper), same recipe, same epochs"]
+    assert written["results"]["mnist / CNN (paper), same recipe, same epochs"]["epochs"] == [2]  # WavPool's
+    assert same_recipe.SAME_TIME_ONLY in earlier and same_recipe.SAME_TIME_ONLY not in written["stamps"]["mnist"]
+    assert "the CNN for WavPool's epochs: " in written["stamps"]["mnist"]
 
 
 def test_same_recipe_orders_rows_and_replots_from_the_json(tmp_path, monkeypatch):
