@@ -265,7 +265,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
 
 
 #: What a ``--same-time-only`` run's stamp says it left out.
-SAME_TIME_ONLY = "; without the CNNs trained for as many epochs as WavPool (--same-time-only)"
+SAME_TIME_ONLY = "; without the CNN trained for as many epochs as WavPool (--same-time-only)"
 
 
 def stamp(seeds, quick, same_time_only=False):
