@@ -98,6 +98,10 @@ def seconds_per_epoch(cnn, seed, X_train, y_train):
     return (time.perf_counter() - start) / 2
 
 
+#: The rows of the paper's CNN with WavPool's recipe, before ", same epochs" or ", same time".
+PAPER_CNN = "CNN (paper), same recipe"
+
+
 def same_time(cnn, wavpool_seconds, cnn_seconds_per_epoch):
     """``cnn`` for the number of epochs that takes WavPool's fit time."""
     return clone(cnn).set_params(max_epochs=max(1, round(wavpool_seconds / cnn_seconds_per_epoch)))
@@ -219,7 +223,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
         image_shape, n_classes = X_train.shape[1:], len(np.unique(y_train))
         cnns = {}  # a variants-only run needs none
         if only is None:
-            cnns["CNN (paper), same recipe"] = paper_cnn(name, quick)
+            cnns[PAPER_CNN] = paper_cnn(name, quick)
         if only in (None, "matched-cnn"):
             matched = matched_cnn(name, image_shape, n_classes, quick)
             cnns["CNN ({}, {}), WavPool's parameters, same recipe".format(*matched.channels)] = matched
@@ -234,7 +238,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
             if only == "variants":
                 continue
             if only == "same-epochs-cnn":
-                fit_cell(runs, name, "CNN (paper), same recipe, same epochs", paper_cnn(name, quick), seed, data, log)
+                fit_cell(runs, name, f"{PAPER_CNN}, same epochs", paper_cnn(name, quick), seed, data, log)
                 continue
             if only == "matched-cnn":
                 seconds = wavpool_seconds[name]
@@ -242,7 +246,7 @@ def run(names, seeds, quick, data_dir, loader=paper_table.load, log=print, same_
                 seconds = fit_cell(runs, name, "WavPoolClassifier (default)", WavPoolClassifier(**quick_epochs),
                                    seed, data, log)["fit_seconds"]
             for label, cnn in cnns.items():
-                if label == "CNN (paper), same recipe" and not same_time_only:
+                if label == PAPER_CNN and not same_time_only:
                     timing = fit_cell(runs, name, f"{label}, same epochs", clone(cnn), seed, data, log)
                     per_epoch = timing["fit_seconds"] / timing["epochs"]
                 else:

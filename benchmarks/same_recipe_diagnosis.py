@@ -99,7 +99,7 @@ def run(names, variants, quick, data_dir, seed=0, only_variants=False, n_train=N
         if not only_variants:
             cnn = same_recipe.paper_cnn(name, quick)
             per_epoch = same_recipe.seconds_per_epoch(cnn, seed, X_train, y_train)
-            fit_row(results, name, "CNN (paper), same recipe, same time",
+            fit_row(results, name, f"{same_recipe.PAPER_CNN}, same time",
                     same_recipe.same_time(cnn, wavpool["fit_seconds"], per_epoch), data, seed, log)
     return results
 
