@@ -113,15 +113,18 @@ def fit_row(results, name, model, estimator, data, seed, log):
     return record
 
 
-def markdown(results, stamp):
-    lines = ["# Why the CNN with WavPool's recipe wins: a diagnosis on validation data", "",
-             (f"{stamp}. Each canonical training set split into 10,000 validation images and the rest for training "
-              "(stratified, seed 0); no test set is used. Rows with fewer training images fit on a stratified "
-              "subset of the rest (seed 0). Shifted: the validation images translated by that "
-              "many pixels, zero-filled, the mean over the four directions."), "",
-             ("| dataset | training images | model | train accuracy | validation | shifted 1 px | shifted 2 px "
-              "| fit time (s) | epochs |"),
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+def markdown(results, stamps):
+    """The table, after one line per run whose rows it holds (``stamps``)."""
+    lines = ["# Why the CNN with WavPool's recipe wins: a diagnosis on validation data", ""]
+    lines += [f"- {stamp}" for stamp in stamps]
+    lines += ["",
+              ("Each canonical training set split into 10,000 validation images and the rest for training "
+               "(stratified, seed 0); no test set is used. Rows with fewer training images fit on a stratified "
+               "subset of the rest (seed 0). Shifted: the validation images translated by that "
+               "many pixels, zero-filled, the mean over the four directions."), "",
+              ("| dataset | training images | model | train accuracy | validation | shifted 1 px | shifted 2 px "
+               "| fit time (s) | epochs |"),
+              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in results.values():
         lines.append(f"| {r['dataset']} | {r['training_images']:,} | {r['model']} | {r['train_accuracy']:.4f} | "
                      f"{r['val_accuracy']:.4f} | "
@@ -144,16 +147,23 @@ def main(argv=None):
     out = same_recipe.RESULTS / "quick" if args.quick else same_recipe.RESULTS
     out.mkdir(parents=True, exist_ok=True)
     path = out / "same_recipe_diagnosis.json"
-    previous = json.loads(path.read_text()) if path.exists() else {"results": {}}
+    stamps, results = merge(path, results, same_recipe.stamp([0], args.quick))
+    path.write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
+    (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamps))
+    print(markdown(results, stamps))
+
+
+def merge(path, results, stamp):
+    """The stamps and rows already at ``path`` with this run's added: a run replaces the rows of the
+    models it fits and keeps the others, so every run's stamp stays, each line once."""
+    previous = json.loads(path.read_text()) if path.exists() else {"stamps": [], "results": {}}
+
     def rank(item):  # each dataset's rows, the most training images first
         dataset, model = same_recipe.row_rank(item[1])
         return dataset, -item[1]["training_images"], model
 
-    results = dict(sorted((previous["results"] | results).items(), key=rank))
-    stamp = same_recipe.stamp([0], args.quick)
-    path.write_text(json.dumps({"stamp": stamp, "results": results}, indent=1))
-    (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamp))
-    print(markdown(results, stamp))
+    stamps = list(dict.fromkeys([*previous["stamps"], stamp]))
+    return stamps, dict(sorted((previous["results"] | results).items(), key=rank))
 
 
 if __name__ == "__main__":

@@ -275,8 +275,26 @@ def test_same_recipe_diagnosis_runs_on_a_validation_split():
             assert 0 <= r[key] <= 1
         assert r["fit_seconds"] > 0 and len(lines) == len(results)
     assert results["mnist / 1000 / WavPool, hidden 8"]["epochs"] == 2
-    assert same_recipe_diagnosis.markdown(results, "digits").count("\n| mnist | 1,000 |") == len(results)
+    table = same_recipe_diagnosis.markdown(results, ["digits"])
+    assert table.count("\n| mnist | 1,000 |") == len(results) and "\n- digits\n" in table
     only = same_recipe_diagnosis.run(["mnist"], {"hidden 8": {"hidden_size": 8}}, quick=True, data_dir=None,
                                      loader=digits_as, log=lines.append, only_variants=True, n_train=500)
     assert list(only) == ["mnist / 500 / WavPool, hidden 8"]
     assert only["mnist / 500 / WavPool, hidden 8"]["training_images"] == 500
+
+
+def test_a_diagnosis_run_keeps_the_rows_and_stamps_of_earlier_runs(tmp_path):
+    path = tmp_path / "same_recipe_diagnosis.json"
+
+    def row(model, n, accuracy):
+        return {f"mnist / {n} / {model}": {"dataset": "mnist", "training_images": n, "model": model,
+                                           "val_accuracy": accuracy}}
+
+    first = row("WavPoolClassifier (default)", 500, 0.5) | row("WavPool, h8", 1000, 0.6)
+    path.write_text(json.dumps({"stamps": ["first run, a note"], "results": first}))
+    stamps, merged = same_recipe_diagnosis.merge(path, row("WavPool, h8", 1000, 0.7), "second run")
+    assert stamps == ["first run, a note", "second run"]
+    assert list(merged) == ["mnist / 1000 / WavPool, h8", "mnist / 500 / WavPoolClassifier (default)"]
+    assert merged["mnist / 1000 / WavPool, h8"]["val_accuracy"] == 0.7
+    assert same_recipe_diagnosis.merge(path, {}, "first run, a note")[0] == ["first run, a note"]
+    assert same_recipe_diagnosis.merge(tmp_path / "none.json", first, "a run") == (["a run"], first)
