@@ -34,8 +34,9 @@ those and adds them to the rows already written. ``--only-matched-cnn`` adds
 the CNN of WavPool's parameter count in the same way, trained for the mean fit
 time of the WavPool rows already written, and ``--only-same-epochs-cnn`` the
 paper's CNN trained for WavPool's epochs (the rows ``--same-time-only`` leaves
-out, about half an hour per seed and dataset on 2 CPU cores). ``--replot`` fits nothing and
-rewrites the table and the plot from the ``.json``.
+out, several times WavPool's fit on a CPU; ``results/same_recipe.md`` has the
+fit times). ``--replot`` fits nothing and rewrites the table and the plot from
+the ``.json``.
 """
 
 from __future__ import annotations
