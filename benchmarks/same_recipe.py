@@ -425,9 +425,10 @@ def main(argv=None):
 def write(out, stamps, results):
     """``same_recipe.json``, ``.md`` and ``.png`` in ``out``; the table also to stdout."""
     (out / "same_recipe.json").write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
-    (out / "same_recipe.md").write_text(markdown(results, stamps))
+    table = markdown(results, stamps)
+    (out / "same_recipe.md").write_text(table)
     plot(results, out / "same_recipe.png")
-    print(markdown(results, stamps))
+    print(table)
 
 
 if __name__ == "__main__":

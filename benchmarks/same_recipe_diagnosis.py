@@ -149,8 +149,9 @@ def main(argv=None):
     path = out / "same_recipe_diagnosis.json"
     stamps, results = merge(path, results, same_recipe.stamp([0], args.quick))
     path.write_text(json.dumps({"stamps": stamps, "results": results}, indent=1))
-    (out / "same_recipe_diagnosis.md").write_text(markdown(results, stamps))
-    print(markdown(results, stamps))
+    table = markdown(results, stamps)
+    (out / "same_recipe_diagnosis.md").write_text(table)
+    print(table)
 
 
 def merge(path, results, stamp):
