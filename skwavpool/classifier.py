@@ -180,8 +180,8 @@ class WavPoolClassifier(WavPoolParams, _NetClassifier):
     The random shifts of ``max_shift`` matter most: WavPool's dense layers on
     decimated Haar bands see a one-pixel translation as a different input,
     and the shifts teach them otherwise. On the paper's protocol (5 seeds,
-    ``benchmarks/results/paper_table.md``, dropout 0.5) they raise the paper's
-    statistic from 0.973 to 0.983 on MNIST, 0.882 to 0.892 on Fashion-MNIST and 0.461
+    ``benchmarks/results/paper_table.md``) they raise the paper's statistic
+    from 0.972 to 0.983 on MNIST, 0.882 to 0.892 on Fashion-MNIST and 0.451
     to 0.512 on grayscale CIFAR-10; in the search, 2 pixels (of 32) beat 1 on
     CIFAR-10, and 1 pixel (of 28) beat 2 on the others.
 
